@@ -1,0 +1,26 @@
+"""Hessian Explorer: entry point. Navigation, URL state and the pages; no computation here."""
+
+import streamlit as st
+
+from hessian_explorer.ui import controls
+
+st.set_page_config(page_title="Hessian Explorer", page_icon="📐", layout="wide")
+
+FUNCTION_PAGES = [
+    st.Page("pages/1_landscape.py", title="Landscape and gradient field", icon=":material/landscape:",
+            url_path="landscape", default=True),
+    st.Page("pages/2_hessian.py", title="Hessian", icon=":material/grid_on:", url_path="hessian"),
+    st.Page("pages/3_curvature.py", title="Curvature along a direction", icon=":material/explore:",
+            url_path="curvature"),
+    st.Page("pages/4_misconception.py", title="H vs ∇f∇fᵀ, side by side", icon=":material/compare:",
+            url_path="misconception"),
+]
+
+page = st.navigation({"Functions": FUNCTION_PAGES})
+controls.keep_state()
+for problem in controls.init_from_url():
+    st.warning(problem, icon="🔗")
+st.session_state.pop("_view", None)
+page.run()
+if (view := st.session_state.get("_view")) is not None:
+    controls.sync_url(view)

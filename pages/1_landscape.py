@@ -1,0 +1,54 @@
+"""Page 1: the landscape of f, its gradient field, critical points and the tangent plane at x₀."""
+
+from functools import partial
+
+import streamlit as st
+
+from hessian_explorer.figures.landscape import contour_figure, surface_figure
+from hessian_explorer.figures.style import fmt
+from hessian_explorer.ui import cache, layout
+from hessian_explorer.ui.controls import describe_point, function_sidebar, on_chart_click
+
+view = function_sidebar()
+layout.presentation_css(view.presentation)
+f, plane = view.function, view.plane
+
+st.title("Landscape and gradient field")
+st.markdown(
+    "Filled contours show **f**; white arrows show the gradient **∇f**, which points uphill and is "
+    "perpendicular to the contours. Markers show the critical points in range, classified by the "
+    "Hessian. **Click anywhere on the map to move x₀ there.**"
+)
+
+with layout.guard("the landscape"):
+    if f.n < 2:
+        st.info("This page plots functions of two or more variables; try the Curvature page for one variable.")
+        st.stop()
+    field = cache.field_for(*view.key, plane)
+    arrows = cache.field_for(*view.key, plane, density=15)
+    critical = cache.critical_points_for(*view.key, plane)
+    ev = f.evaluate(view.point)
+    left, right = st.columns([3, 2])
+    with left:
+        fig = contour_figure(field, view.labels, view.theme, point=view.point, quiver=arrows,
+                             critical=critical, click_grid=40, title="f with ∇f arrows")
+        st.plotly_chart(fig, key="landscape_map", selection_mode="points",
+                        on_select=partial(on_chart_click, "landscape_map", plane.ix, plane.iy))
+        if not field.valid.all():
+            st.caption("Grey areas: f or its derivatives are undefined there (for example log of a negative number).")
+    with right:
+        st.plotly_chart(surface_figure(field, view.labels, view.theme, point=view.point, value=float(ev.value),
+                                       gradient=ev.gradient, title="Surface and tangent plane at x₀"),
+                        key="landscape_surface")
+    c1, c2, c3 = st.columns(3)
+    c1.metric("f at x₀", fmt(ev.value))
+    c2.metric("|∇f| at x₀", fmt(float((ev.gradient ** 2).sum() ** 0.5)))
+    c3.metric("critical points in range", len(critical))
+    st.caption(f"x₀: {describe_point(view)}; ∇f = ({', '.join(fmt(g) for g in ev.gradient)}).")
+    if critical:
+        st.dataframe(
+            [{view.labels[0]: fmt(c.xy[0], 6), view.labels[1]: fmt(c.xy[1], 6), "f": fmt(c.analysis.value, 6),
+              "type": str(c.analysis.verdict), "eigenvalues of H": ", ".join(fmt(x) for x in c.analysis.eigenvalues)}
+             for c in critical],
+            hide_index=True, width="stretch",
+        )

@@ -1,0 +1,4 @@
+import streamlit as st
+from hessian_explorer.ui.controls import function_sidebar
+view = function_sidebar()
+st.title("2_hessian")

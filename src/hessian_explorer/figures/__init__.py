@@ -1,0 +1,1 @@
+"""Pure figure builders: arrays and core objects in, ``plotly.graph_objects.Figure`` out."""

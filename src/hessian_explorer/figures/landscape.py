@@ -1,0 +1,191 @@
+"""Landscape figures: filled contours with a gradient quiver, critical points, the current point,
+an invisible click grid, and a 3-D surface with the tangent plane at the point."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from hessian_explorer.critical import CriticalPoint
+from hessian_explorer.figures.style import CRITICAL_STYLE, OKABE_ITO, SEQUENTIAL, Theme, apply_theme, fmt
+from hessian_explorer.plane import Field, Plane
+
+__all__ = ["contour_figure", "surface_figure", "quiver_segments", "add_point", "add_critical_points",
+           "add_path", "value_limits", "CLICK_GRID_NAME", "NAN_COLOR"]
+
+CLICK_GRID_NAME = "click to move x₀"
+NAN_COLOR = "#bdbdbd"  # the plot background shows through where f is undefined
+
+
+def value_limits(values: np.ndarray) -> tuple[float, float] | None:
+    """Robust colour limits (2nd to 98th percentile of the finite values), or ``None`` if none."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return None
+    lo, hi = np.percentile(finite, [2, 98])
+    if hi <= lo:
+        lo, hi = float(finite.min()), float(finite.max())
+    if hi <= lo:
+        lo, hi = lo - 1.0, hi + 1.0
+    return float(lo), float(hi)
+
+
+def quiver_segments(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray, cell: tuple[float, float]):
+    """Arrow polylines for a quiver: (xs, ys, head_sizes) with ``None`` breaks between arrows.
+
+    Arrow length is ``0.9·cell·√(|g|/max|g|)`` (square root so small gradients stay visible),
+    at least ``0.12·cell`` for any non-zero gradient; zero or undefined gradients get no arrow.
+    """
+    x, y, u, v = (np.ravel(a) for a in (x, y, u, v))
+    mag = np.hypot(u, v)
+    ok = np.isfinite(mag) & (mag > 0)
+    xs: list = []
+    ys: list = []
+    heads: list = []
+    if not ok.any():
+        return xs, ys, heads
+    gmax = mag[ok].max()
+    scale = np.zeros_like(mag)
+    scale[ok] = np.maximum(0.9 * np.sqrt(mag[ok] / gmax), 0.12)
+    cx, cy = cell
+    for k in np.flatnonzero(ok):
+        dx = u[k] / mag[k] * scale[k] * cx
+        dy = v[k] / mag[k] * scale[k] * cy
+        xs += [x[k] - dx / 2, x[k] + dx / 2, None]
+        ys += [y[k] - dy / 2, y[k] + dy / 2, None]
+        heads += [0, 1, 0]
+    return xs, ys, heads
+
+
+def _quiver_traces(field_x, field_y, grad_xy, plane: Plane, theme: Theme) -> list[go.Scatter]:
+    nx = len(field_x)
+    cell = ((plane.x_range[1] - plane.x_range[0]) / max(nx - 1, 1),
+            (plane.y_range[1] - plane.y_range[0]) / max(len(field_y) - 1, 1))
+    X, Y = np.meshgrid(field_x, field_y)
+    xs, ys, heads = quiver_segments(X, Y, grad_xy[..., 0], grad_xy[..., 1], cell)
+    sizes = [theme.marker_size * h for h in heads]
+    traces = []
+    for color, width, grow, name in (("black", theme.arrow_width * 2.4, 4, None),
+                                     ("white", theme.arrow_width, 0, "∇f (points uphill; length ∝ √|∇f|)")):
+        traces.append(go.Scatter(
+            x=xs, y=ys, mode="lines+markers", name=name or "", showlegend=name is not None,
+            line=dict(color=color, width=width),
+            marker=dict(symbol="arrow", angleref="previous", size=[s + grow if s else 0 for s in sizes],
+                        color=color, line=dict(width=0)),
+            hoverinfo="skip", legendgroup="quiver",
+        ))
+    return traces
+
+
+def add_point(fig: go.Figure, xy, theme: Theme, name: str = "x₀", **kwargs) -> go.Figure:
+    """Mark the current point: a large orange star with a black outline."""
+    fig.add_trace(go.Scatter(
+        x=[xy[0]], y=[xy[1]], mode="markers", name=name,
+        marker=dict(symbol="star", size=theme.marker_size * 1.9, color=OKABE_ITO["orange"],
+                    line=dict(color="black", width=2)),
+        hovertemplate=f"{name} = ({fmt(xy[0])}, {fmt(xy[1])})<extra></extra>", **kwargs,
+    ))
+    return fig
+
+
+def add_critical_points(fig: go.Figure, points: Sequence[CriticalPoint], theme: Theme, **kwargs) -> go.Figure:
+    """One trace per verdict (minimum, maximum, saddle, degenerate), so the legend explains them."""
+    for verdict, (symbol, color) in CRITICAL_STYLE.items():
+        chosen = [c for c in points if str(c.analysis.verdict) == verdict]
+        if not chosen:
+            continue
+        fig.add_trace(go.Scatter(
+            x=[c.xy[0] for c in chosen], y=[c.xy[1] for c in chosen], mode="markers",
+            name=verdict.split(" (")[0], legendgroup="critical",
+            marker=dict(symbol=symbol, size=theme.marker_size * 1.3, color=color,
+                        line=dict(color="white" if symbol != "x" else color, width=2)),
+            hovertemplate=f"{verdict}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>", **kwargs,
+        ))
+    return fig
+
+
+def add_path(fig: go.Figure, path: np.ndarray, name: str, color: str, theme: Theme, dash: str = "solid",
+             **kwargs) -> go.Figure:
+    """A trajectory (``(k, 2)`` plane coordinates) as a line with dots at the iterates."""
+    fig.add_trace(go.Scatter(
+        x=path[:, 0], y=path[:, 1], mode="lines+markers", name=name,
+        line=dict(color=color, width=theme.line_width, dash=dash),
+        marker=dict(size=theme.marker_size * 0.6, color=color), **kwargs,
+    ))
+    return fig
+
+
+def contour_figure(field: Field, labels: tuple[str, str], theme: Theme, *, point=None,
+                   quiver: Field | None = None, critical: Sequence[CriticalPoint] = (),
+                   click_grid: int = 0, title: str | None = None, show_scale: bool = True) -> go.Figure:
+    """Filled contours of ``field.value`` with optional quiver, critical points and point marker.
+
+    ``quiver`` is a coarser :class:`Field` whose plane gradient becomes arrows; ``click_grid`` > 0
+    adds an invisible ``click_grid``² scatter grid so clicks can select a point (plotly does not
+    report clicks on contour traces).
+    """
+    plane = field.plane
+    limits = value_limits(field.value)
+    contour = go.Contour(
+        x=field.x, y=field.y, z=field.value, colorscale=SEQUENTIAL, ncontours=28,
+        contours=dict(coloring="fill", showlines=True), line=dict(width=0.6, color="rgba(255,255,255,0.5)"),
+        showscale=show_scale, colorbar=dict(title=dict(text="f"), thickness=18),
+        hovertemplate=f"{labels[0]}=%{{x:.3g}}, {labels[1]}=%{{y:.3g}}<br>f=%{{z:.4g}}<extra></extra>",
+        name="f", showlegend=False,
+    )
+    if limits:
+        contour.update(zmin=limits[0], zmax=limits[1], zauto=False)
+    fig = go.Figure(contour)
+    if quiver is not None:
+        for trace in _quiver_traces(quiver.x, quiver.y, quiver.plane.project(quiver.gradient), plane, theme):
+            fig.add_trace(trace)
+    add_critical_points(fig, critical, theme)
+    if point is not None:
+        add_point(fig, plane.project(np.asarray(point)), theme)
+    if click_grid:
+        gx, gy = np.meshgrid(np.linspace(*plane.x_range, click_grid), np.linspace(*plane.y_range, click_grid))
+        fig.add_trace(go.Scatter(
+            x=gx.ravel(), y=gy.ravel(), mode="markers", name=CLICK_GRID_NAME, showlegend=False,
+            marker=dict(size=max(6, 560 // click_grid), opacity=0.0, color="white"),
+            hovertemplate=f"click to move x₀ here<br>({labels[0]}, {labels[1]}) = (%{{x:.3g}}, %{{y:.3g}})<extra></extra>",
+        ))
+    fig.update_xaxes(title_text=labels[0], range=list(plane.x_range), showgrid=False, zeroline=False)
+    fig.update_yaxes(title_text=labels[1], range=list(plane.y_range), showgrid=False, zeroline=False)
+    fig.update_layout(plot_bgcolor=NAN_COLOR, clickmode="event+select",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, bgcolor="rgba(255,255,255,0.8)"))
+    return apply_theme(fig, theme, title)
+
+
+def surface_figure(field: Field, labels: tuple[str, str], theme: Theme, *, point=None, value: float | None = None,
+                   gradient=None, title: str | None = None) -> go.Figure:
+    """3-D surface of ``field.value`` and, when given, the tangent plane at ``point``.
+
+    The tangent plane ``z = f(x₀) + ∇f(x₀)·(x − x₀)`` (plane components only) is drawn over a
+    patch a quarter of the range wide, centred at ``x₀``.
+    """
+    plane = field.plane
+    limits = value_limits(field.value)
+    z = field.value
+    if limits:
+        pad = 0.25 * (limits[1] - limits[0])
+        z = np.where((z < limits[0] - pad) | (z > limits[1] + pad), np.nan, z)
+    fig = go.Figure(go.Surface(x=field.x, y=field.y, z=z, colorscale=SEQUENTIAL, showscale=False,
+                               name="f", opacity=0.95,
+                               hovertemplate=f"{labels[0]}=%{{x:.3g}}<br>{labels[1]}=%{{y:.3g}}<br>f=%{{z:.4g}}<extra></extra>"))
+    if point is not None and value is not None and gradient is not None and np.isfinite(value):
+        x0, y0 = plane.project(np.asarray(point))
+        gx, gy = plane.project(np.asarray(gradient))
+        hx = 0.125 * (plane.x_range[1] - plane.x_range[0])
+        hy = 0.125 * (plane.y_range[1] - plane.y_range[0])
+        px, py = np.meshgrid(np.linspace(x0 - hx, x0 + hx, 2), np.linspace(y0 - hy, y0 + hy, 2))
+        pz = value + gx * (px - x0) + gy * (py - y0)
+        fig.add_trace(go.Surface(x=px, y=py, z=pz, showscale=False, opacity=0.75, name="tangent plane",
+                                 colorscale=[[0, OKABE_ITO["orange"]], [1, OKABE_ITO["orange"]]],
+                                 hoverinfo="skip"))
+        fig.add_trace(go.Scatter3d(x=[x0], y=[y0], z=[value], mode="markers", name="x₀",
+                                   marker=dict(size=theme.marker_size * 0.6, color="black")))
+    fig.update_layout(scene=dict(xaxis_title=labels[0], yaxis_title=labels[1], zaxis_title="f",
+                                 aspectmode="cube"), showlegend=False)
+    return apply_theme(fig, theme, title)

@@ -1,0 +1,65 @@
+"""Matrix heatmaps on a diverging colour scale centred at 0, annotated with their entries."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from hessian_explorer.figures.style import DIVERGING, Theme, apply_theme, fmt
+
+__all__ = ["matrix_heatmap", "matrix_pair", "symmetric_limit"]
+
+
+def symmetric_limit(*matrices: np.ndarray) -> float:
+    """``max |entry|`` over the finite entries of all matrices (1 if they are all zero)."""
+    values = [np.abs(m[np.isfinite(m)]).max() for m in matrices if np.isfinite(m).any()]
+    top = max(values, default=0.0)
+    return float(top) if top > 0 else 1.0
+
+
+def _heatmap(matrix: np.ndarray, labels: Sequence[str], zmax: float, theme: Theme, annotate: bool,
+             coloraxis: str | None = None, name: str = "") -> go.Heatmap:
+    m = np.asarray(matrix, dtype=float)
+    text = [[fmt(v, 4) for v in row] for row in m] if annotate else None
+    kwargs = dict(coloraxis=coloraxis) if coloraxis else dict(colorscale=DIVERGING, zmin=-zmax, zmax=zmax, zmid=0)
+    return go.Heatmap(
+        z=m, x=list(labels), y=list(labels), text=text, texttemplate="%{text}" if annotate else None,
+        textfont=dict(size=theme.annotation_size), xgap=2, ygap=2, name=name,
+        hovertemplate="row %{y}, column %{x}: %{z:.6g}<extra>" + name + "</extra>", **kwargs,
+    )
+
+
+def matrix_heatmap(matrix: np.ndarray, labels: Sequence[str], theme: Theme, *, title: str | None = None,
+                   zmax: float | None = None, annotate: bool | None = None, height: int | None = None) -> go.Figure:
+    """Heatmap of a square matrix, rows top to bottom, colour scale symmetric about 0.
+
+    ``zmax`` defaults to the largest absolute entry; entries are written in the cells when the
+    matrix is at most 10x10 (``annotate`` overrides).
+    """
+    m = np.asarray(matrix, dtype=float)
+    annotate = m.shape[0] <= 10 if annotate is None else annotate
+    zmax = symmetric_limit(m) if zmax is None else zmax
+    fig = go.Figure(_heatmap(m, labels, zmax, theme, annotate))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain")
+    fig.update_xaxes(side="top", constrain="domain")
+    side = min(theme.height, 140 + 90 * m.shape[0]) if height is None else height
+    return apply_theme(fig, theme, title, height=max(side, 300))
+
+
+def matrix_pair(left: np.ndarray, right: np.ndarray, labels: Sequence[str], titles: tuple[str, str],
+                theme: Theme, *, height: int | None = None) -> go.Figure:
+    """Two matrices side by side on one shared, 0-centred colour scale (one colour bar)."""
+    zmax = symmetric_limit(np.asarray(left, float), np.asarray(right, float))
+    annotate = np.asarray(left).shape[0] <= 10
+    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.08)
+    fig.add_trace(_heatmap(left, labels, zmax, theme, annotate, coloraxis="coloraxis", name=titles[0]), 1, 1)
+    fig.add_trace(_heatmap(right, labels, zmax, theme, annotate, coloraxis="coloraxis", name=titles[1]), 1, 2)
+    fig.update_layout(coloraxis=dict(colorscale=DIVERGING, cmin=-zmax, cmax=zmax, cmid=0))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(side="bottom")
+    fig.update_annotations(font_size=theme.title_size)
+    n = np.asarray(left).shape[0]
+    return apply_theme(fig, theme, None, height=height or max(320, min(theme.height, 160 + 80 * n)))

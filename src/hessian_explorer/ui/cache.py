@@ -1,0 +1,49 @@
+"""Caches in the page layer: compiled functions are shared resources, sampled arrays are data.
+
+Keys are hashable primitives (the expression text, variable names, plane fields), so every
+session with the same view shares one entry. Sizes are bounded for a public server.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from hessian_explorer.calculus import Function, parse_function
+from hessian_explorer.critical import CriticalPoint, find_critical_points
+from hessian_explorer.plane import Field, Plane, sample
+
+
+@st.cache_resource(max_entries=512, show_spinner=False)
+def load_function(text: str, variables: tuple[str, ...] | None = None) -> Function:
+    """Parse and compile once per distinct text (raises ``ExpressionError``; errors are not cached)."""
+    return parse_function(text, variables)
+
+
+def _plane(base, ix, iy, x_range, y_range, density) -> Plane:
+    return Plane(tuple(base), ix, iy, tuple(x_range), tuple(y_range), density)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def field(text: str, variables: tuple[str, ...], base: tuple[float, ...], ix: int, iy: int,
+          x_range: tuple[float, float], y_range: tuple[float, float], density: int) -> Field:
+    return sample(load_function(text, variables), _plane(base, ix, iy, x_range, y_range, density))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def critical_points(text: str, variables: tuple[str, ...], base: tuple[float, ...], ix: int, iy: int,
+                    x_range: tuple[float, float], y_range: tuple[float, float]) -> list[CriticalPoint]:
+    if len(variables) < 2:
+        return []
+    return find_critical_points(load_function(text, variables), _plane(base, ix, iy, x_range, y_range, 10))
+
+
+def field_for(text: str, variables: tuple[str, ...], plane: Plane, density: int | None = None) -> Field:
+    """The cached :class:`Field` of a plane (optionally at another density)."""
+    return field(text, variables, plane.base, plane.ix, plane.iy, plane.x_range, plane.y_range,
+                 density or plane.density)
+
+
+def critical_points_for(text: str, variables: tuple[str, ...], plane: Plane) -> list[CriticalPoint]:
+    # Other coordinates matter only for n > 2: keep them out of the key otherwise.
+    base = plane.base if plane.n > 2 else (0.0,) * plane.n
+    return critical_points(text, variables, base, plane.ix, plane.iy, plane.x_range, plane.y_range)
