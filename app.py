@@ -16,7 +16,16 @@ FUNCTION_PAGES = [
             url_path="misconception"),
 ]
 
-page = st.navigation({"Functions": FUNCTION_PAGES})
+MODEL_PAGES = [
+    st.Page("pages/5_linear_regression.py", title="Linear regression (least squares)", icon=":material/show_chart:",
+            url_path="linear-regression"),
+    st.Page("pages/6_logistic_regression.py", title="Logistic and softmax regression", icon=":material/category:",
+            url_path="logistic-regression"),
+    st.Page("pages/7_outer_products.py", title="Outer products done right", icon=":material/functions:",
+            url_path="outer-products"),
+]
+
+page = st.navigation({"Functions": FUNCTION_PAGES, "Models": MODEL_PAGES})
 controls.keep_state()
 for problem in controls.init_from_url():
     st.warning(problem, icon="🔗")

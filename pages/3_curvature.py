@@ -1,4 +1,94 @@
+"""Page 3: curvature along a direction: v̂ᵀHv̂, the slice with its two parabolas, the curvature rose,
+and the index derivation from the lecture slides with the numbers at x₀."""
+
+from functools import partial
+
 import streamlit as st
-from hessian_explorer.ui.controls import function_sidebar
+
+from hessian_explorer.directions import directional_curvature
+from hessian_explorer.figures.curvature import (angle_profile_figure, derivation_latex, rose_figure, slice_figure,
+                                                slice_map_figure)
+from hessian_explorer.figures.style import fmt
+from hessian_explorer.ui import cache, layout
+from hessian_explorer.ui.controls import describe_point, function_sidebar, on_chart_click
+
 view = function_sidebar()
-st.title("3_curvature")
+layout.presentation_css(view.presentation)
+f, plane, theme = view.function, view.plane, view.theme
+
+st.title("Curvature along a direction")
+st.markdown(
+    "Walk from x₀ along the direction **v** set in the sidebar. The height of f along that walk is a "
+    "function of one number t, and its second derivative at t = 0 is **v̂ᵀHv̂**: how much f bends that way. "
+    "**v is normalised: v̂ = v/|v|**, so only the direction of v matters, not its length. "
+    "The naive matrix ∇f∇fᵀ would say (∇f·v̂)² instead, a square that can never be negative."
+)
+
+with layout.guard("the curvature along v"):
+    summary = st.container()
+    st.subheader("The slice: f along the line x₀ + t v̂")
+    width = st.slider("half-width w of the slice (t runs from −w to w)", 0.1, 10.0, value=1.0, step=0.1,
+                      key="slice_width")
+    d = directional_curvature(f, view.point, view.direction, width, plane.ix, plane.iy)
+    if not d.defined:
+        st.warning("f, ∇f or H is undefined at x₀ (for example the log of a negative number). "
+                   "Move x₀ back into the domain of f.", icon="✋")
+        st.stop()
+
+    with summary:
+        c = st.columns([2, 1, 1, 1])
+        c[0].metric("v̂ = v/|v|", "(" + ", ".join(fmt(x, 3) for x in d.v_hat) + ")",
+                    help="v is normalised: v̂ = v/|v|. " + ", ".join(f"v̂_{n} = {fmt(x, 6)}"
+                                                                     for n, x in zip(f.variables, d.v_hat)))
+        c[1].metric("slope ∇f·v̂", fmt(d.slope))
+        c[2].metric("curvature v̂ᵀHv̂", fmt(d.curvature))
+        c[3].metric("naive (∇f·v̂)²", fmt(d.naive_curvature))
+        bend = ("curves **up**" if d.curvature > 0 else "curves **down**" if d.curvature < 0
+                else "is **flat to second order**")
+        st.markdown(f"At x₀ {describe_point(view)}, f {bend} along v̂ (v̂ᵀHv̂ = {fmt(d.curvature)}); "
+                    f"the naive matrix would claim (∇f·v̂)² = {fmt(d.naive_curvature)}.")
+
+    left, right = st.columns([1, 1]) if f.n >= 2 else (st.container(), None)
+    with left:
+        st.plotly_chart(slice_figure(d.slice, theme, value=d.value, title="f(x₀ + t v̂) and two parabolas"),
+                        key="curv_slice")
+        st.caption("Both parabolas share f(x₀) and the slope ∇f·v̂ at t = 0; only the t² term differs. "
+                   "Near t = 0 the true slice follows the green parabola (from H), not the purple one (from ∇f∇fᵀ).")
+    if right is None:
+        st.info("f has one variable, so there is only one direction (v̂ = +1; −1 bends the same way): "
+                "no curvature rose or contour map here, and v̂ᵀHv̂ is simply f″(x₀).", icon="ℹ️")
+    else:
+        with right:
+            field = cache.field_for(*view.key, plane)
+            fig = slice_map_figure(field, view.labels, theme, point=view.point, v_hat=d.v_hat, half_width=width,
+                                   click_grid=40, title="Where the slice is taken")
+            st.plotly_chart(fig, key="curv_map", selection_mode="points",
+                            on_select=partial(on_chart_click, "curv_map", plane.ix, plane.iy))
+            if d.in_plane < 1 - 1e-9:
+                st.caption(f"v̂ also points out of the plotted ({', '.join(view.labels)}) plane "
+                           f"(only {fmt(100 * d.in_plane, 3)}% of it lies in it): the orange line is its shadow.")
+            else:
+                st.caption("The orange arrow points towards +t. Click the map to move x₀.")
+
+        st.subheader("All directions at once: the curvature rose")
+        current = (d.angle_deg, d.curvature) if d.in_plane > 1 - 1e-9 else None
+        a, b = st.columns(2)
+        a.plotly_chart(rose_figure(d.rose, d.eigen, view.labels, theme, current=current,
+                                   title="Rose: distance from centre = |v̂ᵀHv̂|"), key="curv_rose")
+        b.plotly_chart(angle_profile_figure(d.rose, d.eigen, view.labels, theme, current=current,
+                                            title="The same curvature against the angle"), key="curv_profile")
+        st.caption("Polar radius cannot be negative, so the rose plots |v̂ᵀHv̂| and shows the sign by colour: "
+                   "red = curves up (positive), blue = curves down (negative). The right chart shows the sign directly.")
+        (lo, hi), (phi_lo, phi_hi) = d.eigen.eigenvalues, d.eigen.angles_deg
+        block = "H itself" if f.n == 2 else f"the 2×2 block of H for ({', '.join(view.labels)})"
+        st.markdown(f"Extremes over this plane: **λ_min = {fmt(lo)}** at {fmt(phi_lo, 3)}° and "
+                    f"**λ_max = {fmt(hi)}** at {fmt(phi_hi, 3)}° (and the opposite directions), the eigenvalues of "
+                    f"{block}. Every direction in the plane has a curvature between them.")
+        if current is None:
+            st.caption("Your v̂ leaves this plane, so it is not marked on the rose; set its other components "
+                       "to 0 to bring it in.")
+
+    st.subheader("Why it is v̂ᵀHv̂: the index derivation from the slides")
+    for caption, tex in derivation_latex(d, f.variables):
+        st.markdown(caption)
+        st.latex(tex)

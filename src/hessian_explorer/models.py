@@ -206,7 +206,7 @@ def diagnose(
     elif not cond <= max_condition:
         name = "ΦᵀΦ" if ridge <= 0 else "ΦᵀΦ + ridge·I"
         cause = f"{name} is ill-conditioned (condition number {_format_condition(cond)})"
-        remedy = "lower the degree or add ridge" if ridge <= 0 else "lower the degree or increase ridge"
+        remedy = "lower the degree or " + ("add ridge" if ridge <= 0 else "increase ridge")
     return Diagnosis(n, p, distinct, rank, cond, cause, remedy)
 
 
@@ -282,7 +282,8 @@ class LeastSquares:
 
     def hessian(self, theta: Array | None = None) -> Array:
         """``2 weight Phi^T Phi + 2 ridge I``, (P, P); exact and independent of theta and y."""
-        return 2.0 * self.weight * (self.Phi.T @ self.Phi) + 2.0 * self.ridge * np.eye(self.n_params)
+        ridge_term = 2.0 * self.ridge * np.eye(self.n_params)
+        return 2.0 * self.weight * (self.Phi.T @ self.Phi) + ridge_term
 
     def hvp(self, theta: Array | None, v: Array) -> Array:
         """``H v = 2 weight Phi^T (Phi v) + 2 ridge v`` without forming H, shape (P,)."""
@@ -302,7 +303,7 @@ class LeastSquares:
         return G.T @ G
 
     def gauss_newton(self, theta: Array | None = None) -> Array:
-        """``2 J^T J`` (+ ridge) with ``J = sqrt(weight) Phi``; equals :meth:`hessian` (linear model)."""
+        """``2 J^T J`` (+ ridge), ``J = sqrt(weight) Phi``: equals :meth:`hessian` (linear)."""
         return self.hessian(theta)
 
     def diagnose(self, max_condition: float = MAX_CONDITION) -> Diagnosis:
@@ -316,8 +317,9 @@ class LeastSquares:
     def solve(self, max_condition: float = MAX_CONDITION) -> Array:
         """The minimiser ``(weight Phi^T Phi + ridge I)^{-1} weight Phi^T y``, shape (P,).
 
-        Solved as the least-squares problem ``[sqrt(weight) Phi; sqrt(ridge) I] theta ~ [sqrt(weight) y; 0]``
-        (SVD-based ``lstsq``; no inverse, no normal matrix).  Raises :class:`SingularProblemError`
+        Solved as the least-squares problem
+        ``[sqrt(weight) Phi; sqrt(ridge) I] theta ~ [sqrt(weight) y; 0]`` (SVD-based ``lstsq``;
+        no inverse, no normal matrix).  Raises :class:`SingularProblemError`
         naming the cause when the minimiser is not unique or not numerically determined.
         """
         diag = self.diagnose(max_condition)
@@ -391,7 +393,7 @@ class SoftmaxRegression:
             if y_arr.shape[0] != n:
                 raise ValueError(f"y has {y_arr.shape[0]} labels but X has {n} rows")
             if y_arr.size and not np.all(np.equal(np.mod(y_arr, 1), 0)):
-                raise ValueError("integer labels expected in y (0..K-1); give one-hot rows otherwise")
+                raise ValueError("y must hold integer labels 0..K-1 (or one-hot rows)")
             labels = y_arr.astype(int)
             if labels.size and labels.min() < 0:
                 raise ValueError("labels must be non-negative integers 0..K-1")
@@ -606,7 +608,7 @@ class SoftmaxRegression:
                 w,
                 jac=lambda v: self.gradient(v) / scale,
                 method="L-BFGS-B",
-                options={"maxiter": max_iter, "gtol": tol},
+                options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15},
             )
             w = res.x
         elif method == "newton":
@@ -658,7 +660,7 @@ class SoftmaxRegression:
 
 @dataclass(frozen=True, eq=False)
 class EigenPairs:
-    """``values`` (k,) descending and ``vectors`` (P, k), unit columns: ``H v_i = values[i] v_i``."""
+    """``values`` (k,) descending, ``vectors`` (P, k) unit columns: ``H v_i = values[i] v_i``."""
 
     values: Array
     vectors: Array

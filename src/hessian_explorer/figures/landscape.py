@@ -153,7 +153,8 @@ def contour_figure(field: Field, labels: tuple[str, str], theme: Theme, *, point
         ))
     fig.update_xaxes(title_text=labels[0], range=list(plane.x_range), showgrid=False, zeroline=False)
     fig.update_yaxes(title_text=labels[1], range=list(plane.y_range), showgrid=False, zeroline=False)
-    fig.update_layout(plot_bgcolor=NAN_COLOR, clickmode="event+select",
+    undefined = not np.isfinite(field.value).all()
+    fig.update_layout(plot_bgcolor=NAN_COLOR if undefined else "white", clickmode="event+select",
                       legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, bgcolor="rgba(255,255,255,0.8)"))
     return apply_theme(fig, theme, title)
 
@@ -181,9 +182,13 @@ def surface_figure(field: Field, labels: tuple[str, str], theme: Theme, *, point
         hy = 0.125 * (plane.y_range[1] - plane.y_range[0])
         px, py = np.meshgrid(np.linspace(x0 - hx, x0 + hx, 2), np.linspace(y0 - hy, y0 + hy, 2))
         pz = value + gx * (px - x0) + gy * (py - y0)
-        fig.add_trace(go.Surface(x=px, y=py, z=pz, showscale=False, opacity=0.75, name="tangent plane",
+        fig.add_trace(go.Surface(x=px, y=py, z=pz, showscale=False, opacity=0.85, name="tangent plane",
                                  colorscale=[[0, OKABE_ITO["orange"]], [1, OKABE_ITO["orange"]]],
                                  hoverinfo="skip"))
+        edge = [(0, 0), (0, 1), (1, 1), (1, 0), (0, 0)]
+        fig.add_trace(go.Scatter3d(x=[px[i, j] for i, j in edge], y=[py[i, j] for i, j in edge],
+                                   z=[pz[i, j] for i, j in edge], mode="lines", name="tangent plane edge",
+                                   line=dict(color="black", width=theme.line_width * 1.5), hoverinfo="skip"))
         fig.add_trace(go.Scatter3d(x=[x0], y=[y0], z=[value], mode="markers", name="x₀",
                                    marker=dict(size=theme.marker_size * 0.6, color="black")))
     fig.update_layout(scene=dict(xaxis_title=labels[0], yaxis_title=labels[1], zaxis_title="f",

@@ -22,6 +22,7 @@ from hessian_explorer.parsing import ExpressionError
 from hessian_explorer.plane import MAX_DENSITY, MIN_DENSITY, Plane
 from hessian_explorer.presets import PRESETS, Preset, get_preset
 from hessian_explorer.ui.cache import load_function
+from hessian_explorer.ui.layout import ensure_entrypoint
 from hessian_explorer.viewstate import ViewState, default_view, view_for_preset, view_for_text
 
 __all__ = ["View", "function_sidebar", "keep_state", "init_from_url", "sync_url", "on_chart_click",
@@ -301,6 +302,7 @@ def _direction(function: Function, text: str, point: np.ndarray, plane: Plane) -
 
 def function_sidebar() -> View:
     """Draw the shared sidebar and return the validated :class:`View`."""
+    ensure_entrypoint()
     with st.sidebar:
         function, text, preset = _function_picker()
         point, plane = _point_and_plane(function)

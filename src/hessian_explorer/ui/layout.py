@@ -20,6 +20,23 @@ h1 { font-size: 2.8rem !important; } h2 { font-size: 2.2rem !important; } h3 { f
 """
 
 
+def ensure_entrypoint() -> None:
+    """Make sure the page runs through ``app.py`` (``st.navigation``), even on a first visit.
+
+    Streamlit starts every server process in its legacy "pages/ folder" mode until some run
+    calls ``st.navigation``; a first visit straight to ``/landscape`` would then run the page
+    file alone, without ``app.py`` (no URL state, no wide layout). Pages call this first: it
+    switches the process to ``st.navigation`` mode and reruns, which goes through ``app.py``.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a future Streamlit without the legacy mode
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def presentation_css(enabled: bool) -> None:
     """Larger type for projectors (our own fixed CSS; no user text is ever rendered as HTML)."""
     if enabled:

@@ -1,0 +1,229 @@
+"""Hessian figures: the local quadratic model drawn over the landscape, a map of curvature type,
+and the words and table that go with the eigen-analysis at x₀.
+
+The model figure overlays, within an elliptical neighbourhood of x₀, the contours of f (solid)
+and of its quadratic model q (dashed) at the same levels, plus the principal axes of q in the
+plotted plane (eigenvectors of the plane's 2×2 block of H), labelled with their eigenvalues.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from hessian_explorer.analysis import EIG_ATOL, EIG_RTOL, Curvature, Definiteness, PointAnalysis, Verdict
+from hessian_explorer.figures.landscape import NAN_COLOR, add_point, contour_figure, value_limits
+from hessian_explorer.figures.style import CRITICAL_STYLE, OKABE_ITO, Theme, apply_theme, fmt
+from hessian_explorer.plane import Field
+from hessian_explorer.taylor import QuadraticModel
+
+__all__ = ["quadratic_model_figure", "model_levels", "axis_segment", "curvature_map_figure", "CURVATURE_STYLE",
+           "hessian_summary", "eigen_table", "MODEL_NAME", "F_LEVELS_NAME"]
+
+MODEL_NAME = "q, the quadratic model at x₀ (dashed)"
+F_LEVELS_NAME = "f at the same levels (solid)"
+MODEL_COLOR = OKABE_ITO["vermillion"]
+
+# name and colour per Curvature code, following the critical-point markers (convex like a minimum...)
+CURVATURE_STYLE: dict[int, tuple[str, str]] = {
+    Curvature.UNDEFINED: ("undefined", NAN_COLOR),
+    Curvature.CONVEX: ("convex", CRITICAL_STYLE["local minimum"][1]),
+    Curvature.CONCAVE: ("concave", CRITICAL_STYLE["local maximum"][1]),
+    Curvature.SADDLE: ("saddle", CRITICAL_STYLE["saddle point"][1]),
+    Curvature.DEGENERATE: ("degenerate", CRITICAL_STYLE["inconclusive (degenerate critical point)"][1]),
+}
+
+
+def model_levels(q: np.ndarray, center: float, count: int = 5) -> np.ndarray:
+    """``2·count + 1`` evenly spaced levels centred at ``center`` (the level through x₀) that span
+    the finite values of ``q``; empty if ``q`` is constant or undefined."""
+    finite = q[np.isfinite(q)]
+    span = float(np.max(np.abs(finite - center))) if finite.size and np.isfinite(center) else 0.0
+    if not span > 0:
+        return np.array([])
+    step = span / (count + 0.5)
+    return center + step * np.arange(-count, count + 1)
+
+
+def axis_segment(center, vector, radii) -> np.ndarray:
+    """End points ``(2, 2)`` of the segment through ``center`` along ``vector`` that just reaches the
+    ellipse with semi-axes ``radii`` (the neighbourhood's edge)."""
+    c, v, r = (np.asarray(a, dtype=float) for a in (center, vector, radii))
+    s = 1.0 / np.sqrt(np.sum((v / r) ** 2))
+    return np.stack([c - s * v, c + s * v])
+
+
+def _level_lines(local: Field, z: np.ndarray, levels: np.ndarray, color: str, width: float, dash: str,
+                 name: str, hover: bool) -> go.Contour:
+    return go.Contour(
+        x=local.x, y=local.y, z=z, autocontour=False, showscale=False, name=name, showlegend=False,
+        contours=dict(coloring="none", start=float(levels[0]), end=float(levels[-1]),
+                      size=float(levels[1] - levels[0])),
+        line=dict(color=color, width=width, dash=dash),
+        hovertemplate="q = %{z:.4g}<extra></extra>" if hover else None, hoverinfo=None if hover else "skip",
+    )
+
+
+def _legend_entry(name: str, color: str, width: float, dash: str) -> go.Scatter:
+    """A legend-only line (contour traces do not draw a line sample in the legend)."""
+    return go.Scatter(x=[None], y=[None], mode="lines", name=name, line=dict(color=color, width=width, dash=dash))
+
+
+def quadratic_model_figure(field: Field, local: Field, model: QuadraticModel, axes: PointAnalysis,
+                           labels: tuple[str, str], theme: Theme, *, click_grid: int = 0,
+                           title: str | None = None) -> go.Figure:
+    """Filled contours of f over ``field`` with the quadratic model ``q`` near x₀ and its axes.
+
+    ``local`` is f sampled on a small plane around x₀ (the neighbourhood); ``q`` is evaluated on
+    the same grid and both are drawn at shared levels centred at f(x₀), masked to the ellipse
+    inscribed in ``local``'s box. ``axes`` is the 2-variable analysis of the plane (see
+    :func:`hessian_explorer.taylor.plane_analysis`): its eigenvectors become two black segments
+    through x₀ labelled ``λ₁``, ``λ₂`` (ascending). Nothing but f and x₀ is drawn when the model
+    is undefined.
+    """
+    fig = contour_figure(field, labels, theme, click_grid=click_grid, title=title)
+    plane, lp = field.plane, local.plane
+    x0 = plane.project(model.point)
+    radii = np.array([(lp.x_range[1] - lp.x_range[0]) / 2, (lp.y_range[1] - lp.y_range[0]) / 2])
+    if model.defined:
+        X, Y = np.meshgrid(local.x, local.y)
+        outside = ((X - x0[0]) / radii[0]) ** 2 + ((Y - x0[1]) / radii[1]) ** 2 > 1.0
+        q = np.where(outside, np.nan, model(lp.grid_points()))
+        f_local = np.where(outside, np.nan, local.value)
+        levels = model_levels(q, model.value)
+        if levels.size:
+            fig.add_trace(_level_lines(local, f_local, levels, "white", theme.line_width * 0.7, "solid",
+                                       F_LEVELS_NAME, hover=False))
+            fig.add_trace(_level_lines(local, q, levels, MODEL_COLOR, theme.line_width, "dash", MODEL_NAME, hover=True))
+            fig.add_trace(_legend_entry(MODEL_NAME, MODEL_COLOR, theme.line_width, "dash"))
+            fig.add_trace(_legend_entry(F_LEVELS_NAME, "white", theme.line_width, "solid"))
+        t = np.linspace(0, 2 * np.pi, 121)
+        fig.add_trace(go.Scatter(x=x0[0] + radii[0] * np.cos(t), y=x0[1] + radii[1] * np.sin(t), mode="lines",
+                                 name="neighbourhood of x₀", showlegend=False, hoverinfo="skip",
+                                 line=dict(color="rgba(255,255,255,0.8)", width=1, dash="dot")))
+        if np.all(np.isfinite(axes.eigenvectors)):
+            for k, sub in enumerate("₁₂"):
+                _add_axis(fig, axis_segment(x0, axes.eigenvectors[:, k], radii), axes.eigenvalues[k], sub,
+                          plane.x_range, plane.y_range, theme)
+    add_point(fig, x0, theme)
+    return fig
+
+
+def _add_axis(fig: go.Figure, ends: np.ndarray, lam: float, sub: str, x_range, y_range, theme: Theme) -> None:
+    """One principal axis: black line on a white casing, with a boxed ``λ = …`` label at one end."""
+    name = f"λ{sub} = {fmt(lam)}"
+    for color, width, legend in (("white", theme.line_width * 2.2, False), ("black", theme.line_width, True)):
+        fig.add_trace(go.Scatter(x=ends[:, 0], y=ends[:, 1], mode="lines", name=f"axis of q: {name}",
+                                 line=dict(color=color, width=width), showlegend=False, hoverinfo="skip",
+                                 legendgroup=f"axis{sub}"))
+    inside = [x_range[0] <= x <= x_range[1] and y_range[0] <= y <= y_range[1] for x, y in ends]
+    x, y = ends[1] if inside[1] or not inside[0] else ends[0]
+    x, y = float(np.clip(x, *x_range)), float(np.clip(y, *y_range))
+    fig.add_annotation(x=x, y=y, text=name, showarrow=False, bgcolor="rgba(255,255,255,0.9)",
+                       bordercolor="black", borderwidth=1, font=dict(size=theme.annotation_size, color="black"))
+
+
+def curvature_map_figure(field: Field, codes: np.ndarray, labels: tuple[str, str], theme: Theme, *, point=None,
+                         title: str | None = None) -> go.Figure:
+    """Map of curvature type: a heatmap of :class:`Curvature` codes ``(d, d)`` on a discrete
+    Okabe–Ito scale whose colour bar names the classes, thin contour lines of f and x₀."""
+    order = sorted(CURVATURE_STYLE)
+    k = len(order)
+    scale = []
+    for i, code in enumerate(order):
+        color = CURVATURE_STYLE[code][1]
+        scale += [[i / k, color], [(i + 1) / k, color]]
+    names = np.array([CURVATURE_STYLE[c][0] for c in order], dtype=object)[np.asarray(codes, dtype=int)]
+    fig = go.Figure(go.Heatmap(
+        x=field.x, y=field.y, z=np.asarray(codes, dtype=float), zmin=-0.5, zmax=k - 0.5, colorscale=scale,
+        customdata=names, name="curvature type",
+        hovertemplate=f"{labels[0]}=%{{x:.3g}}, {labels[1]}=%{{y:.3g}}<br>%{{customdata}}<extra></extra>",
+        colorbar=dict(tickvals=list(range(k)), ticktext=[CURVATURE_STYLE[c][0] for c in order], thickness=18,
+                      tickfont=dict(size=theme.font_size), len=0.9),
+    ))
+    limits = value_limits(field.value)
+    if limits:
+        fig.add_trace(go.Contour(x=field.x, y=field.y, z=field.value, ncontours=14, showscale=False,
+                                 contours=dict(coloring="none", start=limits[0], end=limits[1],
+                                               size=(limits[1] - limits[0]) / 14),
+                                 line=dict(color="rgba(0,0,0,0.35)", width=1), hoverinfo="skip", name="f"))
+    if point is not None:
+        add_point(fig, field.plane.project(np.asarray(point)), theme)
+    plane = field.plane
+    fig.update_xaxes(title_text=labels[0], range=list(plane.x_range), showgrid=False, zeroline=False)
+    fig.update_yaxes(title_text=labels[1], range=list(plane.y_range), showgrid=False, zeroline=False)
+    fig.update_layout(showlegend=False, plot_bgcolor=NAN_COLOR)
+    return apply_theme(fig, theme, title)
+
+
+# -- words and tables ------------------------------------------------------------------------------
+def _direction(v: np.ndarray, variables: Sequence[str]) -> str:
+    """``the x axis`` for a coordinate direction, else the components ``(0.707, -0.707)``."""
+    k = int(np.argmax(np.abs(v)))
+    if abs(abs(v[k]) - 1.0) < 1e-9:
+        return f"the {variables[k]} axis"
+    return "(" + ", ".join(fmt(c, 3) for c in v) + ")"
+
+
+def hessian_summary(analysis: PointAnalysis, variables: Sequence[str]) -> str:
+    """Two sentences on x₀: whether the second-derivative test applies and what it says, then how
+    f curves there (which eigenvector directions go up, down or stay flat).
+
+    >>> from hessian_explorer import parse_function
+    >>> print(hessian_summary(parse_function("x^2 - 3y^2").analyze([0.0, 0.0]), ("x", "y")))
+    x₀ is a critical point (∇f = 0), so the second-derivative test applies: x₀ is a saddle point. H is indefinite here: f curves up along the x axis (λ = 2) and down along the y axis (λ = -6).
+    """
+    a = analysis
+    if a.definiteness is Definiteness.UNDEFINED:
+        return ("f or its derivatives are undefined at x₀ (for example the log of a negative number), "
+                "so there is nothing to analyse here: move x₀.")
+    applies = "x₀ is a critical point (∇f = 0), so the second-derivative test applies: "
+    test = {
+        Verdict.NOT_CRITICAL: f"x₀ is not a critical point (|∇f| = {fmt(a.gradient_norm)}), so the "
+                              "second-derivative test does not apply: f still changes to first order here.",
+        Verdict.MINIMUM: applies + "x₀ is a local minimum.",
+        Verdict.MAXIMUM: applies + "x₀ is a local maximum.",
+        Verdict.SADDLE: applies + "x₀ is a saddle point.",
+        Verdict.INCONCLUSIVE: "x₀ is a critical point (∇f = 0) but H has a zero eigenvalue, so the test is "
+                              "inconclusive: higher derivatives decide.",
+    }[a.verdict]
+    lam, vecs = a.eigenvalues, a.eigenvectors
+    low, high = (_direction(vecs[:, k], variables) for k in (0, -1))
+    l_low, l_high = fmt(lam[0]), fmt(lam[-1])
+    equal = bool(np.isclose(lam[0], lam[-1], rtol=1e-9, atol=0))
+    shape = {
+        Definiteness.POSITIVE_DEFINITE: f"f curves up equally in every direction (λ = {l_high})." if equal else
+        f"f curves up in every direction, most along {high} (λ = {l_high}) and least along {low} (λ = {l_low}).",
+        Definiteness.NEGATIVE_DEFINITE: f"f curves down equally in every direction (λ = {l_low})." if equal else
+        f"f curves down in every direction, most along {low} (λ = {l_low}) and least along {high} (λ = {l_high}).",
+        Definiteness.INDEFINITE: f"f curves up along {high} (λ = {l_high}) and down along {low} (λ = {l_low}).",
+        Definiteness.POSITIVE_SEMIDEFINITE: f"f curves up along {high} (λ = {l_high}) and is flat to second "
+                                            f"order along {low} (λ = 0).",
+        Definiteness.NEGATIVE_SEMIDEFINITE: f"f curves down along {low} (λ = {l_low}) and is flat to second "
+                                            f"order along {high} (λ = 0).",
+        Definiteness.ZERO: "f has no curvature at all here: the quadratic model is just the tangent plane.",
+    }[a.definiteness]
+    return f"{test} H is {a.definiteness} here: {shape}"
+
+
+def _subscript(k: int) -> str:
+    return str(k).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
+def eigen_table(analysis: PointAnalysis, variables: Sequence[str]) -> list[dict[str, str]]:
+    """One row per eigenpair (ascending λ): the eigenvalue, whether f curves up, down or is flat
+    along it (zero within the tolerance of :mod:`hessian_explorer.analysis`), and the unit
+    eigenvector's components, formatted for display. Keys other than the variable names contain a
+    space or are empty, so they never collide with a variable name."""
+    lam = np.asarray(analysis.eigenvalues, dtype=float)
+    finite = np.isfinite(lam).all()
+    tol = max(EIG_RTOL * float(np.max(np.abs(lam))), EIG_ATOL) if finite else 0.0
+    rows = []
+    for k, value in enumerate(lam):
+        curves = "undefined" if not finite else "up" if value > tol else "down" if value < -tol else "flat"
+        row = {"": f"λ{_subscript(k + 1)}", "eigenvalue λ": fmt(value, 6), "f curves": curves}
+        row.update({name: fmt(c, 4) for name, c in zip(variables, analysis.eigenvectors[:, k])})
+        rows.append(row)
+    return rows

@@ -1,0 +1,163 @@
+"""The real app in a real browser: `streamlit run app.py` driven by headless Chromium.
+
+Every page is opened in normal and presentation mode; each must finish running, draw all of its
+charts and show no exception. Screenshots go to ``test-artifacts/screenshots/`` for people to
+look at. Debian's Chromium is used through Playwright (no browser download).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+IDLE = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
+
+# url path -> minimum number of plotly charts the page draws
+PAGES = {"landscape": 2, "hessian": 2, "curvature": 2, "misconception": 3}
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A Streamlit server for this module, on a free local port."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run the README's test command, which installs Debian's chromium")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail(f"streamlit did not start:\n{proc.stdout.read() if proc.stdout else ''}")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1600, "height": 1000}, device_scale_factor=1)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def wait_idle(pg, charts: int = 0, timeout: float = 60_000) -> None:
+    """Wait until the app is connected, the script has finished and ``charts`` plots are drawn."""
+    pg.wait_for_selector(IDLE, timeout=timeout)
+    if charts:
+        pg.wait_for_function(
+            "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n",
+            arg=charts, timeout=timeout,
+        )
+    pg.wait_for_timeout(1500)  # let plotly finish its transitions before a screenshot
+    pg.wait_for_selector(IDLE, timeout=timeout)
+
+
+def assert_healthy(pg) -> None:
+    assert pg.locator('[data-testid="stException"]').count() == 0, "a Python exception reached the page"
+    assert "Traceback" not in pg.inner_text("body")
+
+
+def metric_value(pg, label: str) -> str:
+    metric = pg.locator('[data-testid="stMetric"]', has_text=label).first
+    return metric.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+@pytest.mark.parametrize("mode", ["normal", "presentation"])
+@pytest.mark.parametrize("path", list(PAGES))
+def test_page_draws_every_chart(server, page, path, mode):
+    query = "p=himmelblau" + ("&pm=1" if mode == "presentation" else "")
+    page.goto(f"{server}/{path}?{query}")
+    wait_idle(page, charts=PAGES[path])
+    assert_healthy(page)
+    assert page.locator(".js-plotly-plot").count() >= PAGES[path]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{path}-{mode}.png"), full_page=True)
+
+
+def test_url_reopens_the_same_view(server, page):
+    page.goto(f"{server}/landscape?p=saddle&x0=0.25,-0.75")
+    wait_idle(page, charts=2)
+    assert metric_value(page, "f at x₀") == "-0.5"  # 0.25² − 0.75²
+    assert re.search(r"x0=0\.25(%2C|,)-0\.75", page.url)
+
+
+def test_clicking_the_map_moves_the_point(server, page):
+    page.goto(f"{server}/landscape?p=bowl&x0=1.0,0.5")
+    wait_idle(page, charts=2)
+    before = metric_value(page, "f at x₀")
+    plot = page.locator('[data-testid="stPlotlyChart"]').first
+    drag = plot.locator(".nsewdrag").first
+    box = drag.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.7)
+    page.wait_for_function(
+        "before => { const m = [...document.querySelectorAll('[data-testid=stMetric]')]"
+        ".find(e => e.innerText.includes('f at x₀')); "
+        "return m && !m.innerText.includes(before); }",
+        arg=before, timeout=30_000,
+    )
+    wait_idle(page, charts=2)
+    assert metric_value(page, "f at x₀") != before
+    assert_healthy(page)
+    page.screenshot(path=str(ARTIFACTS / "landscape-after-click.png"), full_page=True)
+
+
+def test_refused_formula_keeps_last_function(server, page):
+    page.goto(f"{server}/landscape?f=x%5E2%20%2B%20y%5E2&x0=1,1")
+    wait_idle(page, charts=2)
+    assert metric_value(page, "f at x₀") == "2"
+    box = page.get_by_label("f =")
+    box.fill("__import__('os').system('echo pwned')")
+    box.press("Enter")
+    page.wait_for_selector("text=Not accepted", timeout=30_000)
+    wait_idle(page, charts=2)
+    assert metric_value(page, "f at x₀") == "2"
+    assert_healthy(page)
+    page.screenshot(path=str(ARTIFACTS / "landscape-refused-input.png"), full_page=True)
