@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from hessian_explorer.ui import controls
+from hessian_explorer.ui import cache, controls
 
 st.set_page_config(page_title="Hessian Explorer", page_icon="📐", layout="wide")
 
@@ -25,6 +25,7 @@ MODEL_PAGES = [
             url_path="outer-products"),
 ]
 
+cache.warm_sandbox()
 page = st.navigation({"Functions": FUNCTION_PAGES, "Models": MODEL_PAGES})
 controls.keep_state()
 for problem in controls.init_from_url():

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Mapping
+from typing import Callable, Mapping
 
-from hessian_explorer.calculus import parse_function
+from hessian_explorer.calculus import Function, parse_function
 from hessian_explorer.parsing import ExpressionError
 from hessian_explorer.plane import MAX_DENSITY, MIN_DENSITY
 from hessian_explorer.presets import DEFAULT_PRESET, get_preset
@@ -56,14 +56,18 @@ class ViewState:
         return q
 
     @classmethod
-    def from_query(cls, params: Mapping[str, str]) -> tuple["ViewState", list[str]]:
-        """Read a view from query parameters; returns the view and messages for refused fields."""
+    def from_query(cls, params: Mapping[str, str],
+                   parse: Callable[[str], Function] = parse_function) -> tuple["ViewState", list[str]]:
+        """Read a view from query parameters; returns the view and messages for refused fields.
+
+        ``parse`` checks a typed formula (the app passes its sandboxed, cached parser).
+        """
         problems: list[str] = []
         text = params.get("f")
         view = default_view()
         if text is not None:
             try:
-                view = view_for_text(str(text)[:2000])
+                view = view_for_text(str(text)[:2000], parse)
             except ExpressionError as err:
                 problems.append(f"The formula in the link was not accepted: {err}")
         elif (key := params.get("p")) is not None:
@@ -149,9 +153,9 @@ def view_for_preset(key: str) -> ViewState:
                      p.x_range, p.y_range)
 
 
-def view_for_text(text: str) -> ViewState:
+def view_for_text(text: str, parse: Callable[[str], Function] = parse_function) -> ViewState:
     """A fresh view of a typed formula (raises ``ExpressionError`` if it is refused)."""
-    f = parse_function(text)
+    f = parse(text)
     n = f.n
     return ViewState(None, text, f.variables, (0.5,) * n, (0, 1 if n > 1 else 0), (-2.0, 2.0), (-2.0, 2.0))
 

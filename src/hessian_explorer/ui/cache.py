@@ -6,17 +6,38 @@ session with the same view shares one entry. Sizes are bounded for a public serv
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from hessian_explorer.calculus import Function, parse_function
 from hessian_explorer.critical import CriticalPoint, find_critical_points
 from hessian_explorer.plane import Field, Plane, sample
+from hessian_explorer.presets import PRESETS
+from hessian_explorer.sandbox import checked_parse_function
+
+
+_PRESET_TEXTS = frozenset((p.text, p.variables) for p in PRESETS)
 
 
 @st.cache_resource(max_entries=512, show_spinner=False)
 def load_function(text: str, variables: tuple[str, ...] | None = None) -> Function:
-    """Parse and compile once per distinct text (raises ``ExpressionError``; errors are not cached)."""
-    return parse_function(text, variables)
+    """Parse and compile once per distinct text, shared by all sessions.
+
+    Presets are trusted; any other text first runs under a hard wall-clock limit in a worker
+    process (:mod:`hessian_explorer.sandbox`). Raises ``ExpressionError`` (errors are not cached).
+    """
+    if (text, variables) in _PRESET_TEXTS:
+        return parse_function(text, variables)
+    return checked_parse_function(text, variables)
+
+
+@st.cache_resource(show_spinner=False)
+def warm_sandbox() -> threading.Thread:
+    """Start the sandbox's fork server in the background, once per process."""
+    thread = threading.Thread(target=lambda: checked_parse_function("x"), daemon=True, name="sandbox-warmup")
+    thread.start()
+    return thread
 
 
 def _plane(base, ix, iy, x_range, y_range, density) -> Plane:

@@ -116,7 +116,7 @@ def init_from_url() -> list[str]:
     if "_initialised" in st.session_state:
         return []
     st.session_state["_initialised"] = True
-    view, problems = ViewState.from_query(st.query_params.to_dict())
+    view, problems = ViewState.from_query(st.query_params.to_dict(), parse=load_function)
     _apply_view(view)
     return problems
 
@@ -219,7 +219,7 @@ def _function_picker() -> tuple[Function, str, Preset | None]:
             text = ss.get("_last_text") or default_view().text
             function = load_function(text)
         if tuple(ss.get("_vars", ())) != function.variables:
-            _apply_view(view_for_text(text), function_widgets=False)
+            _apply_view(view_for_text(text, load_function), function_widgets=False)
     with st.expander("Gradient and Hessian in symbols", expanded=False):
         st.latex(f"f = {function.latex}")
         st.latex(r"\nabla f = " + function.gradient_latex)
