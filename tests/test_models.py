@@ -7,7 +7,7 @@ rational arithmetic, numpy's dense eigendecomposition, and algebraic identities.
 from __future__ import annotations
 
 import doctest
-import time
+import tracemalloc
 
 import jax
 import jax.numpy as jnp
@@ -394,15 +394,13 @@ def test_wrong_parameter_length_is_explained(rng):
 # ------------------------------------------------------------------------------------------
 
 
-def test_dense_softmax_hessian_is_fast_at_digits_size(rng):
-    """N = 1797, D = 64, K = 10 (P = 640): well under a second with BLAS products."""
+def test_dense_softmax_hessian_at_digits_size(rng):
+    """N = 1797, D = 64, K = 10 (P = 640); its speed is measured in benchmarks/, not here."""
     X = rng.random((1797, 64))
     model = SoftmaxRegression(X, rng.integers(0, 10, 1797))
     w = 0.1 * rng.standard_normal(model.n_params)
-    model.hessian(w)  # warm-up
-    start = time.perf_counter()
     H = model.hessian(w)
-    assert time.perf_counter() - start < 1.0
+    assert H.shape == (640, 640)
     v = rng.standard_normal(model.n_params)
     _close(H @ v, model.hvp(w, v))
 
@@ -430,9 +428,11 @@ def test_top_eigenvalues_at_mnist_size_without_forming_the_hessian(rng):
     model = SoftmaxRegression(X, rng.integers(0, k, n))
     assert model.n_params == 7850
     w = 0.5 * rng.standard_normal(model.n_params)
-    start = time.perf_counter()
+    tracemalloc.start()
     pairs = top_eigenpairs(lambda v: model.hvp(w, v), model.n_params, k=5)
-    assert time.perf_counter() - start < 20.0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 0.1 * model.n_params**2 * 8  # a dense H would need P² doubles (~490 MB)
     residual = np.column_stack([model.hvp(w, pairs.vectors[:, i]) for i in range(5)])
     residual -= pairs.vectors * pairs.values
     assert np.abs(residual).max() < 1e-6 * pairs.values[0]
