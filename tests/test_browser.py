@@ -29,8 +29,10 @@ CHROMIUM_ARGS = [
 ]
 IDLE = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
 
-# url path -> minimum number of plotly charts the page draws
-PAGES = {"landscape": 2, "hessian": 2, "curvature": 2, "misconception": 3}
+# screenshot name -> (url path, minimum number of plotly charts the page draws);
+# the default page (landscape) lives at the root.
+PAGES = {"landscape": ("", 2), "hessian": ("hessian", 2), "curvature": ("curvature", 2),
+         "misconception": ("misconception", 3)}
 
 pytestmark = pytest.mark.browser
 
@@ -111,26 +113,28 @@ def metric_value(pg, label: str) -> str:
 
 
 @pytest.mark.parametrize("mode", ["normal", "presentation"])
-@pytest.mark.parametrize("path", list(PAGES))
-def test_page_draws_every_chart(server, page, path, mode):
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_draws_every_chart(server, page, name, mode):
+    path, charts = PAGES[name]
     query = "p=himmelblau" + ("&pm=1" if mode == "presentation" else "")
     page.goto(f"{server}/{path}?{query}")
-    wait_idle(page, charts=PAGES[path])
+    wait_idle(page, charts=charts)
     assert_healthy(page)
-    assert page.locator(".js-plotly-plot").count() >= PAGES[path]
+    assert page.get_by_text("Page not found").count() == 0
+    assert page.locator(".js-plotly-plot").count() >= charts
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{path}-{mode}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-{mode}.png"), full_page=True)
 
 
 def test_url_reopens_the_same_view(server, page):
-    page.goto(f"{server}/landscape?p=saddle&x0=0.25,-0.75")
+    page.goto(f"{server}/?p=saddle&x0=0.25,-0.75")
     wait_idle(page, charts=2)
     assert metric_value(page, "f at x₀") == "-0.5"  # 0.25² − 0.75²
     assert re.search(r"x0=0\.25(%2C|,)-0\.75", page.url)
 
 
 def test_clicking_the_map_moves_the_point(server, page):
-    page.goto(f"{server}/landscape?p=bowl&x0=1.0,0.5")
+    page.goto(f"{server}/?p=bowl&x0=1.0,0.5")
     wait_idle(page, charts=2)
     before = metric_value(page, "f at x₀")
     plot = page.locator('[data-testid="stPlotlyChart"]').first
@@ -160,7 +164,7 @@ def test_clicking_the_map_moves_the_point(server, page):
 
 
 def test_refused_formula_keeps_last_function(server, page):
-    page.goto(f"{server}/landscape?f=x%5E2%20%2B%20y%5E2&x0=1,1")
+    page.goto(f"{server}/?f=x%5E2%20%2B%20y%5E2&x0=1,1")
     wait_idle(page, charts=2)
     assert metric_value(page, "f at x₀") == "2"
     box = page.get_by_label("f =")

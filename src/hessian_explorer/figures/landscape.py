@@ -155,8 +155,10 @@ def contour_figure(field: Field, labels: tuple[str, str], theme: Theme, *, point
     fig.update_yaxes(title_text=labels[1], range=list(plane.y_range), showgrid=False, zeroline=False)
     undefined = not np.isfinite(field.value).all()
     fig.update_layout(plot_bgcolor=NAN_COLOR if undefined else "white", clickmode="event+select",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, bgcolor="rgba(255,255,255,0.8)"))
-    return apply_theme(fig, theme, title)
+                      legend=dict(orientation="h", yanchor="top", y=-0.14, x=0, bgcolor="rgba(255,255,255,0.8)"))
+    apply_theme(fig, theme, title)
+    fig.update_layout(margin=dict(b=40 + 3 * theme.font_size))  # room for the legend below the axis
+    return fig
 
 
 def surface_figure(field: Field, labels: tuple[str, str], theme: Theme, *, point=None, value: float | None = None,
@@ -164,7 +166,7 @@ def surface_figure(field: Field, labels: tuple[str, str], theme: Theme, *, point
     """3-D surface of ``field.value`` and, when given, the tangent plane at ``point``.
 
     The tangent plane ``z = f(x₀) + ∇f(x₀)·(x − x₀)`` (plane components only) is drawn over a
-    patch a quarter of the range wide, centred at ``x₀``.
+    patch 16% of the range wide, centred at ``x₀``.
     """
     plane = field.plane
     limits = value_limits(field.value)
@@ -178,8 +180,8 @@ def surface_figure(field: Field, labels: tuple[str, str], theme: Theme, *, point
     if point is not None and value is not None and gradient is not None and np.isfinite(value):
         x0, y0 = plane.project(np.asarray(point))
         gx, gy = plane.project(np.asarray(gradient))
-        hx = 0.125 * (plane.x_range[1] - plane.x_range[0])
-        hy = 0.125 * (plane.y_range[1] - plane.y_range[0])
+        hx = 0.08 * (plane.x_range[1] - plane.x_range[0])
+        hy = 0.08 * (plane.y_range[1] - plane.y_range[0])
         px, py = np.meshgrid(np.linspace(x0 - hx, x0 + hx, 2), np.linspace(y0 - hy, y0 + hy, 2))
         pz = value + gx * (px - x0) + gy * (py - y0)
         fig.add_trace(go.Surface(x=px, y=py, z=pz, showscale=False, opacity=0.85, name="tangent plane",

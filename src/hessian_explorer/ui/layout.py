@@ -16,6 +16,7 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 22px; }
 [data-testid="stMetricValue"] { font-size: 2.4rem; }
 h1 { font-size: 2.8rem !important; } h2 { font-size: 2.2rem !important; } h3 { font-size: 1.8rem !important; }
 .katex { font-size: 1.35em; }
+[data-testid="stSidebar"] { min-width: 420px; }
 </style>
 """
 
