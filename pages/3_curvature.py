@@ -36,7 +36,7 @@ with layout.guard("the curvature along v"):
         st.stop()
 
     with summary:
-        c = st.columns([2, 1, 1, 1])
+        c = st.columns(4)
         c[0].metric("v̂ = v/|v|", "(" + ", ".join(fmt(x, 3) for x in d.v_hat) + ")",
                     help="v is normalised: v̂ = v/|v|. " + ", ".join(f"v̂_{n} = {fmt(x, 6)}"
                                                                      for n, x in zip(f.variables, d.v_hat)))
@@ -48,14 +48,14 @@ with layout.guard("the curvature along v"):
         st.markdown(f"At x₀ {describe_point(view)}, f {bend} along v̂ (v̂ᵀHv̂ = {fmt(d.curvature)}); "
                     f"the naive matrix would claim (∇f·v̂)² = {fmt(d.naive_curvature)}.")
 
-    left, right = st.columns([1, 1]) if f.n >= 2 else (st.container(), None)
+    left, right = st.columns([1, 1] if f.n >= 2 else [3, 2])
     with left:
         st.plotly_chart(slice_figure(d.slice, theme, value=d.value, title="f(x₀ + t v̂) and two parabolas"),
                         key="curv_slice")
         st.caption("Both parabolas share f(x₀) and the slope ∇f·v̂ at t = 0; only the t² term differs. "
                    "Near t = 0 the true slice follows the green parabola (from H), not the purple one (from ∇f∇fᵀ).")
-    if right is None:
-        st.info("f has one variable, so there is only one direction (v̂ = +1; −1 bends the same way): "
+    if f.n < 2:
+        right.info("f has one variable, so there is only one direction (v̂ = +1; −1 bends the same way): "
                 "no curvature rose or contour map here, and v̂ᵀHv̂ is simply f″(x₀).", icon="ℹ️")
     else:
         with right:
@@ -64,14 +64,14 @@ with layout.guard("the curvature along v"):
                                    click_grid=40, title="Where the slice is taken")
             st.plotly_chart(fig, key="curv_map", selection_mode="points",
                             on_select=partial(on_chart_click, "curv_map", plane.ix, plane.iy))
-            if d.in_plane < 1 - 1e-9:
+            if not d.in_plotted_plane:
                 st.caption(f"v̂ also points out of the plotted ({', '.join(view.labels)}) plane "
                            f"(only {fmt(100 * d.in_plane, 3)}% of it lies in it): the orange line is its shadow.")
             else:
                 st.caption("The orange arrow points towards +t. Click the map to move x₀.")
 
         st.subheader("All directions at once: the curvature rose")
-        current = (d.angle_deg, d.curvature) if d.in_plane > 1 - 1e-9 else None
+        current = (d.angle_deg, d.curvature) if d.in_plotted_plane else None
         a, b = st.columns(2)
         a.plotly_chart(rose_figure(d.rose, d.eigen, view.labels, theme, current=current,
                                    title="Rose: distance from centre = |v̂ᵀHv̂|"), key="curv_rose")
@@ -81,9 +81,13 @@ with layout.guard("the curvature along v"):
                    "red = curves up (positive), blue = curves down (negative). The right chart shows the sign directly.")
         (lo, hi), (phi_lo, phi_hi) = d.eigen.eigenvalues, d.eigen.angles_deg
         block = "H itself" if f.n == 2 else f"the 2×2 block of H for ({', '.join(view.labels)})"
-        st.markdown(f"Extremes over this plane: **λ_min = {fmt(lo)}** at {fmt(phi_lo, 3)}° and "
-                    f"**λ_max = {fmt(hi)}** at {fmt(phi_hi, 3)}° (and the opposite directions), the eigenvalues of "
-                    f"{block}. Every direction in the plane has a curvature between them.")
+        if d.eigen.isotropic:
+            st.markdown(f"Both eigenvalues of {block} are **{fmt(hi)}**: f bends the same in every direction of "
+                        f"this plane{' (not at all)' if fmt(hi) == '0' else ''}, so every direction is an eigen-direction.")
+        else:
+            st.markdown(f"Extremes over this plane: **λ_min = {fmt(lo)}** at {fmt(phi_lo, 3)}° and "
+                        f"**λ_max = {fmt(hi)}** at {fmt(phi_hi, 3)}° (and the opposite directions), the eigenvalues "
+                        f"of {block}. Every direction in the plane has a curvature between them.")
         if current is None:
             st.caption("Your v̂ leaves this plane, so it is not marked on the rose; set its other components "
                        "to 0 to bring it in.")

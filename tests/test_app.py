@@ -144,3 +144,14 @@ def test_direction_buttons_set_the_angle():
     at.sidebar.button(key="dir_grad").click().run()
     g = np.array([2.0, 20.0])
     assert at.sidebar.slider(key="angle").value == pytest.approx(np.degrees(np.arctan2(g[1], g[0])), abs=1e-9)
+
+
+def test_presentation_mode_survives_preset_and_formula_changes():
+    at = run_app({"p": "bowl", "pm": "1"})
+    assert at.sidebar.toggle(key="presentation").value is True
+    at.sidebar.selectbox(key="preset").set_value("saddle").run()
+    assert at.sidebar.toggle(key="presentation").value is True
+    at.sidebar.radio(key="source").set_value("Type your own").run()
+    at.sidebar.text_input(key="fn_text").set_value("a^2 + b c").run()
+    assert_clean(at)
+    assert at.sidebar.toggle(key="presentation").value is True

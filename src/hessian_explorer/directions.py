@@ -99,6 +99,13 @@ class PlaneEigen:
     eigenvalues: np.ndarray  # (2,)
     angles_deg: np.ndarray  # (2,)
 
+    @property
+    def isotropic(self) -> bool:
+        """Equal eigenvalues (to 1e-9 relative): every direction in the plane curves the same, so
+        every direction is an eigen-direction and ``angles_deg`` is an arbitrary choice."""
+        lo, hi = self.eigenvalues
+        return bool(np.isclose(lo, hi, rtol=1e-9, atol=1e-12))
+
 
 def plane_eigen(matrix: np.ndarray, ix: int = 0, iy: int = 1) -> PlaneEigen:
     """The eigenvalues and eigen-directions of ``M[[ix, iy]][:, [ix, iy]]`` (exact, via ``eigh``).
@@ -142,6 +149,11 @@ class DirectionalCurvature:
     angle_deg: float
 
     @property
+    def in_plotted_plane(self) -> bool:
+        """``True`` when v̂ lies in the plotted plane (so it is one of the rose's directions)."""
+        return self.in_plane > 1 - 1e-9
+
+    @property
     def defined(self) -> bool:
         """``True`` when f, ∇f and H are all finite at ``x₀``."""
         return bool(np.isfinite(self.value) and np.all(np.isfinite(self.gradient))
@@ -160,8 +172,8 @@ def directional_curvature(function: Function, point, v, half_width: float = 1.0,
     and eigen-directions of H in the (ix, iy) plane; one evaluation of ∇f and H at the point.
 
     ``point`` and ``v`` have shape ``(n,)``; a zero ``v`` raises ``ValueError``. All numbers are
-    exact up to floating point, with round-off below ``1e-12·max(1, max|entry|)`` in ``slope`` and
-    ``curvature`` set to 0 (the rose is sampled every degree; its exact extremes are ``eigen``).
+    exact up to floating point, with round-off set to 0: components of ``v̂`` below ``1e-12`` and
+    ``slope``, ``curvature`` below ``1e-12·max(1, max|entry|)`` (the rose is sampled every degree; its exact extremes are ``eigen``).
 
     >>> from hessian_explorer import parse_function
     >>> d = directional_curvature(parse_function("x^2 - y^2"), [1.0, 0.0], [1.0, 1.0])
@@ -169,6 +181,7 @@ def directional_curvature(function: Function, point, v, half_width: float = 1.0,
     (1.414213562373, 0.0, 2.0)
     """
     v_hat = unit(v)
+    v_hat = np.where(np.abs(v_hat) < 1e-12, 0.0, v_hat)  # cos 90° is 6e-17: show it as 0
     x0 = np.asarray(point, dtype=float)
     ev = function.evaluate(x0)
     g, h = np.asarray(ev.gradient, dtype=float), np.asarray(ev.hessian, dtype=float)

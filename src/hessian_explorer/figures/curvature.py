@@ -38,7 +38,7 @@ def _sign_parts(values: np.ndarray) -> list[tuple[str, np.ndarray, str]]:
 def _angle_ticks(labels: tuple[str, str]) -> tuple[list[float], list[str]]:
     vals = [0, 45, 90, 135, 180, 225, 270, 315]
     names = {0: f"+{labels[0]}", 90: f"+{labels[1]}", 180: f"−{labels[0]}", 270: f"−{labels[1]}"}
-    return vals, [f"{a}° ({names[a]})" if a in names else f"{a}°" for a in vals]
+    return vals, [f"{a}°<br>{names[a]}" if a in names else f"{a}°" for a in vals]
 
 
 def rose_figure(rose: Rose, eigen: PlaneEigen, labels: tuple[str, str], theme: Theme, *,
@@ -46,7 +46,8 @@ def rose_figure(rose: Rose, eigen: PlaneEigen, labels: tuple[str, str], theme: T
                 height: int | None = None) -> go.Figure:
     """Polar "curvature rose": radius ``|uᵀHu|`` at each angle of unit ``u`` in the plane, coloured
     by sign (vermillion up, blue down), with both eigen-directions drawn through the origin out to
-    ``|λ|`` and, if given, ``current = (angle_deg, curvature)`` as an orange spoke with a star.
+    ``|λ|`` (unless the eigenvalues are equal and no direction is special) and, if given,
+    ``current = (angle_deg, curvature)`` as an orange spoke with a star.
 
     Angles are degrees from the +labels[0] axis towards +labels[1], as on the contour map.
     """
@@ -59,13 +60,15 @@ def rose_figure(rose: Rose, eigen: PlaneEigen, labels: tuple[str, str], theme: T
             customdata=c, hovertemplate="angle %{theta:.0f}°<br>v̂ᵀHv̂ = %{customdata:.4g}<extra></extra>",
         ))
     for k, (lam, phi) in enumerate(zip(eigen.eigenvalues, eigen.angles_deg)):
+        if eigen.isotropic:
+            break  # the rose is a circle (or a point): no direction is special
         which = "λ_min" if k == 0 else "λ_max"
         fig.add_trace(go.Scatterpolar(
             r=[abs(lam), 0.0, abs(lam)], theta=[phi, phi, phi + 180.0], mode="lines+markers",
             name=f"eigen-direction {which} = {fmt(lam)} at {fmt(phi % 180, 3)}°",
             line=dict(color="black", width=theme.line_width * 0.7, dash=_EIGEN_DASH[k]),
-            marker=dict(symbol="diamond", size=theme.marker_size, color=UP if lam > 0 else DOWN if lam < 0 else "white",
-                        line=dict(color="black", width=1.5)),
+            marker=dict(symbol="diamond", size=[theme.marker_size, 0, theme.marker_size],
+                        color=UP if lam > 0 else DOWN if lam < 0 else "white", line=dict(color="black", width=1.5)),
             hovertemplate=f"{which} = {fmt(lam)}<br>angle %{{theta:.1f}}°<extra></extra>",
         ))
     if current is not None:
@@ -79,10 +82,12 @@ def rose_figure(rose: Rose, eigen: PlaneEigen, labels: tuple[str, str], theme: T
         ))
     rmax = float(np.nanmax(np.abs(c))) if np.isfinite(c).any() else 0.0
     ticks, ticktext = _angle_ticks(labels)
+    between = float((eigen.angles_deg[1] + 45.0) % 180.0)  # radial ticks halfway between the eigen-lines
     fig.update_layout(
         polar=dict(
-            radialaxis=dict(range=[0, 1.08 * rmax if rmax > 0 else 1.0], title=dict(text="|v̂ᵀHv̂|"), angle=90,
-                            tickangle=90),
+            domain=dict(x=[0.08, 0.92], y=[0.0, 0.9]),  # room for angle labels at presentation sizes
+            radialaxis=dict(range=[0, 1.08 * rmax if rmax > 0 else 1.0], angle=between, tickangle=between, nticks=5,
+                            tickfont=dict(color="#555")),
             angularaxis=dict(rotation=0, direction="counterclockwise", tickvals=ticks, ticktext=ticktext),
         ),
         legend=dict(orientation="h", yanchor="top", y=-0.08, x=0),
@@ -104,7 +109,15 @@ def angle_profile_figure(rose: Rose, eigen: PlaneEigen, labels: tuple[str, str],
     fig.add_trace(go.Scatter(x=theta, y=c, mode="lines", name="v̂ᵀHv̂", showlegend=False,
                              line=dict(color="black", width=theme.line_width),
                              hovertemplate="angle %{x:.0f}°<br>v̂ᵀHv̂ = %{y:.4g}<extra></extra>"))
+    if eigen.isotropic:
+        lam = float(eigen.eigenvalues[1])
+        fig.add_trace(go.Scatter(x=[0.0, 360.0], y=[lam, lam], mode="lines",
+                                 name=f"λ_min = λ_max = {fmt(lam)}: the same in every direction",
+                                 line=dict(color="black", width=theme.line_width * 0.6, dash="dash"),
+                                 hoverinfo="skip"))
     for k, (lam, phi) in enumerate(zip(eigen.eigenvalues, eigen.angles_deg)):
+        if eigen.isotropic:
+            break
         which = "λ_min" if k == 0 else "λ_max"
         fig.add_hline(y=float(lam), line=dict(color="black", width=theme.line_width * 0.6, dash=_EIGEN_DASH[k]))
         fig.add_trace(go.Scatter(
@@ -122,8 +135,8 @@ def angle_profile_figure(rose: Rose, eigen: PlaneEigen, labels: tuple[str, str],
             hovertemplate=f"your v̂ at {fmt(angle, 3)}°<br>v̂ᵀHv̂ = {fmt(value)}<extra></extra>",
         ))
     ticks, ticktext = _angle_ticks(labels)
-    fig.update_xaxes(title_text=f"angle of v̂ in the ({labels[0]}, {labels[1]}) plane", range=[0, 360],
-                     tickvals=ticks + [360], ticktext=[t.split(" ")[0] for t in ticktext] + ["360°"])
+    fig.update_xaxes(title_text=f"angle of v̂ in the ({labels[0]}, {labels[1]}) plane", range=[-10, 370],
+                     tickvals=ticks + [360], ticktext=[t.split("<br>")[0] for t in ticktext] + ["360°"])
     fig.update_yaxes(title_text="v̂ᵀHv̂", zeroline=True, zerolinecolor="#444", zerolinewidth=1.5)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22, x=0))
     return apply_theme(fig, theme, title, height)
@@ -191,7 +204,11 @@ def slice_map_figure(field: Field, labels: tuple[str, str], theme: Theme, *, poi
 
 # -- the derivation in LaTeX ------------------------------------------------------------------------
 def tex_number(x: float, digits: int = 4) -> str:
-    """``fmt`` for LaTeX: ``1.2e+05`` becomes ``1.2\\times10^{5}``; 'undefined' becomes ``\\text{undefined}``."""
+    """``fmt`` for LaTeX: ``1.2e+05`` becomes ``1.2\\times10^{5}``; 'undefined' becomes ``\\text{undefined}``.
+
+    >>> tex_number(-123456.0), tex_number(0.5)
+    ('-1.235\\\\times10^{5}', '0.5')
+    """
     s = fmt(x, digits)
     if s == "undefined":
         return r"\text{undefined}"

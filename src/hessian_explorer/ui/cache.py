@@ -12,30 +12,41 @@ import streamlit as st
 
 from hessian_explorer.calculus import Function, parse_function
 from hessian_explorer.critical import CriticalPoint, find_critical_points
+from hessian_explorer.parsing import ExpressionError
 from hessian_explorer.plane import Field, Plane, sample
 from hessian_explorer.presets import PRESETS
-from hessian_explorer.sandbox import checked_parse_function
+from hessian_explorer.sandbox import probe
 
 
-_PRESET_TEXTS = frozenset((p.text, p.variables) for p in PRESETS)
+# Trusted texts, with their variables or without (the formula box passes none): a preset's text
+# never needs the sandbox, so the default and preset views cannot be refused on a busy server.
+_PRESET_TEXTS = frozenset(p.text for p in PRESETS)
+
+
+@st.cache_resource(max_entries=1024, show_spinner=False)
+def _probe(text: str) -> bool:
+    """Run the symbolic work of ``text`` once in the sandbox (hard time limit); cached by text."""
+    probe(text)
+    return True
 
 
 @st.cache_resource(max_entries=512, show_spinner=False)
 def load_function(text: str, variables: tuple[str, ...] | None = None) -> Function:
     """Parse and compile once per distinct text, shared by all sessions.
 
-    Presets are trusted; any other text first runs under a hard wall-clock limit in a worker
-    process (:mod:`hessian_explorer.sandbox`). Raises ``ExpressionError`` (errors are not cached).
+    Presets are trusted; any other text is first checked in the sandbox
+    (:mod:`hessian_explorer.sandbox`), once per text whatever the variables. Raises
+    ``ExpressionError`` (errors are not cached).
     """
-    if (text, variables) in _PRESET_TEXTS:
-        return parse_function(text, variables)
-    return checked_parse_function(text, variables)
+    if text not in _PRESET_TEXTS:
+        _probe(text)
+    return parse_function(text, variables)
 
 
 @st.cache_resource(show_spinner=False)
 def warm_sandbox() -> threading.Thread:
-    """Start the sandbox's fork server in the background, once per process."""
-    thread = threading.Thread(target=lambda: checked_parse_function("x"), daemon=True, name="sandbox-warmup")
+    """Start a sandbox worker in the background, once per process."""
+    thread = threading.Thread(target=lambda: probe("x"), daemon=True, name="sandbox-warmup")
     thread.start()
     return thread
 

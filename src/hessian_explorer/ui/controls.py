@@ -108,7 +108,6 @@ def _apply_view(view: ViewState, function_widgets: bool = True) -> None:
         vector = (1.0,)
     for i, x in enumerate(vector):
         ss[f"v_{i}"] = float(x)
-    ss["presentation"] = bool(view.presentation)
 
 
 def init_from_url() -> list[str]:
@@ -118,6 +117,7 @@ def init_from_url() -> list[str]:
     st.session_state["_initialised"] = True
     view, problems = ViewState.from_query(st.query_params.to_dict(), parse=load_function)
     _apply_view(view)
+    st.session_state["presentation"] = bool(view.presentation)
     return problems
 
 
@@ -193,6 +193,19 @@ def _on_direction(kind: str, text: str, variables: tuple[str, ...], point: tuple
 
 
 # -- the sidebar ---------------------------------------------------------------------------------
+def _last_valid_function() -> tuple[str, Function]:
+    """The last accepted formula, or the default preset if even that cannot be loaded now."""
+    text = st.session_state.get("_last_text")
+    if text:
+        try:
+            return text, load_function(text)
+        except ExpressionError:
+            pass
+    fallback = default_view()
+    st.session_state["_last_text"] = fallback.text
+    return fallback.text, load_function(fallback.text, fallback.variables)
+
+
 def _function_picker() -> tuple[Function, str, Preset | None]:
     ss = st.session_state
     source = st.radio("Function", (PRESET, CUSTOM), key="source", horizontal=True, on_change=_on_source)
@@ -216,8 +229,7 @@ def _function_picker() -> tuple[Function, str, Preset | None]:
             ss["_last_text"] = text
         except ExpressionError as err:
             st.error(f"Not accepted: {err}. Still showing the last valid function.", icon="✋")
-            text = ss.get("_last_text") or default_view().text
-            function = load_function(text)
+            text, function = _last_valid_function()
         if tuple(ss.get("_vars", ())) != function.variables:
             _apply_view(view_for_text(text, load_function), function_widgets=False)
     with st.expander("Gradient and Hessian in symbols", expanded=False):
@@ -290,12 +302,14 @@ def _direction(function: Function, text: str, point: np.ndarray, plane: Plane) -
             st.error("v must not be zero; using the x-axis direction.", icon="✋")
             v = angle_direction(0.0, n, plane.ix, plane.iy)
     args = (text, function.variables, tuple(point), plane.ix, plane.iy)
+    st.caption("Point v along:")
     c1, c2, c3 = st.columns(3)
-    c1.button("along ∇f", key="dir_grad", on_click=_on_direction, args=("gradient", *args), width="stretch")
-    c2.button("λ_min eigvec", key="dir_eig1", on_click=_on_direction, args=("eig_min", *args), width="stretch",
-              help="along the eigenvector of the smallest eigenvalue of H")
-    c3.button("λ_max eigvec", key="dir_eig2", on_click=_on_direction, args=("eig_max", *args), width="stretch",
-              help="along the eigenvector of the largest eigenvalue of H")
+    c1.button("∇f", key="dir_grad", on_click=_on_direction, args=("gradient", *args), width="stretch",
+              help="along the gradient at x₀")
+    c2.button("λ min", key="dir_eig1", on_click=_on_direction, args=("eig_min", *args), width="stretch",
+              help="along the eigenvector of the smallest eigenvalue of H at x₀")
+    c3.button("λ max", key="dir_eig2", on_click=_on_direction, args=("eig_max", *args), width="stretch",
+              help="along the eigenvector of the largest eigenvalue of H at x₀")
     st.caption("v is normalised: curvature is v̂ᵀHv̂ with v̂ = v/|v|.")
     return v, angle
 
