@@ -1,0 +1,129 @@
+"""The outer-products page in Streamlit's AppTest: renders, reacts to every control, never raises."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+PAGE = "pages/7_outer_products.py"
+CHARTS = ("op_data", "op_fields", "op_convergence", "op_blobs", "op_ef", "op_expfit", "op_gn")
+
+
+def _open() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _chart(at: AppTest, key: str) -> dict:
+    (el,) = [c for c in at.get("plotly_chart") if c.proto.id.endswith(key)]
+    return json.loads(el.proto.spec)
+
+
+def _values(data) -> np.ndarray:
+    """A plotted array from the figure JSON: a plain list, or plotly's typed array {dtype, bdata}."""
+    if isinstance(data, dict):
+        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=np.dtype(data["dtype"]))
+    return np.array(data, dtype=float)
+
+
+def _set(at: AppTest, kind: str, key: str, value) -> AppTest:
+    getattr(at.sidebar, kind)(key=key).set_value(value).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+@pytest.fixture(scope="module")
+def default() -> AppTest:
+    return _open()
+
+
+def test_renders_every_chart_with_defaults(default):
+    at = default
+    assert not at.error
+    assert [at.title[0].value] == ["Outer products done right"]
+    assert len(at.tabs) == 3
+    for key in CHARTS:
+        assert _chart(at, key)["data"], key
+    assert len(at.caption) >= len(CHARTS) + 1  # one sentence per chart, plus the conventions line
+    m = _metrics(at)
+    assert m["NGD"] == "0.0°" and float(m["EF"].rstrip("°")) > float(m["GD"].rstrip("°")) > 10
+    assert "class-major" in at.caption[0].value and "MEAN" in at.caption[0].value
+
+
+def test_every_widget_has_a_prefixed_key_in_the_sidebar(default):
+    keys = {w.key for w in list(default.sidebar.slider) + list(default.sidebar.number_input)}
+    assert keys == {"op_n", "op_noise", "op_misspec", "op_samples", "op_seed", "op_flip", "op_away", "op_resid",
+                    "op_a", "op_b"}
+    assert default.sidebar.toggle(key="presentation").value is False
+
+
+def test_fields_chart_arrows_start_on_the_grid(default):
+    spec = _chart(default, "op_fields")
+    arrows = [t for t in spec["data"] if t.get("meta", "").startswith("arrows:")]
+    assert len(arrows) == 3
+    tails = {(round(x, 3), round(y, 3)) for x, y in zip(arrows[0]["x"][0::3], arrows[0]["y"][0::3])}
+    assert (-1.0, -1.0) in tails and (5.0, 5.0) in tails and len(tails) == 225
+    paths = [t for t in spec["data"] if t.get("meta", "").startswith("path:0:")]
+    starts = [(_values(p["x"])[0], _values(p["y"])[0]) for p in paths]
+    assert starts == [(2.0, 4.5), (1.0, 0.0), (4.5, 3.0), (-0.5, 3.0)]
+
+
+def _ef_angle(at):
+    return float(_metrics(at)["EF"].rstrip("°"))
+
+
+def _first_y(at, key):
+    return _values(_chart(at, key)["data"][0]["y"])[:5]
+
+
+@pytest.mark.parametrize("kind, key, value, check", [
+    ("slider", "op_misspec", 0.3, lambda at, d: _ef_angle(at) > _ef_angle(d) + 2),
+    ("slider", "op_samples", 100, lambda at, d: "model labels, n = 100" in _metrics(at)),
+    ("number_input", "op_seed", 3, lambda at, d: _metrics(at)["model labels, n = 500"]
+     != _metrics(d)["model labels, n = 500"]),
+    ("slider", "op_flip", 0.0, lambda at, d: float(_metrics(at)["noisy labels, n = 500"]) < 0.1),
+    ("slider", "op_away", 1.0, lambda at, d: float(_metrics(at)["share of EF from N·ḡḡᵀ (norm ratio)"]) > 0.1),
+    ("slider", "op_resid", 0.0, lambda at, d: _metrics(at)["‖r‖"] == "0"
+     and _metrics(at)["min eigenvalue H"] == _metrics(at)["min eigenvalue GN"]),
+    ("slider", "op_a", 0.0, lambda at, d: float(_metrics(at)["min eigenvalue H"]) < 0
+     < float(_metrics(at)["min eigenvalue GN"])),
+    ("slider", "op_b", -1.0, lambda at, d: _metrics(at)["‖r‖"] != _metrics(d)["‖r‖"]),
+])
+def test_each_control_changes_what_is_shown(default, kind, key, value, check):
+    at = _set(_open(), kind, key, value)
+    assert check(at, default)
+
+
+def test_presentation_mode_uses_a_two_by_two_grid_and_stacks_columns():
+    at = _set(_open(), "toggle", "presentation", True)
+    layout = _chart(at, "op_fields")["layout"]
+    assert "xaxis3" in layout and layout["yaxis3"]["domain"][1] < layout["yaxis"]["domain"][0]
+    assert layout["font"]["size"] == 22
+
+
+def test_corner_settings_still_render_and_redraw_the_data(default):
+    """N, noise and misspecification at once (each new setting integrates trajectories for seconds)."""
+    at = _open()
+    for kind, key, value in [("slider", "op_n", 50), ("slider", "op_noise", 0.0), ("slider", "op_misspec", 0.5),
+                             ("slider", "op_samples", 10), ("slider", "op_a", -1.0), ("slider", "op_b", 2.5)]:
+        getattr(at.sidebar, kind)(key=key).set_value(value)
+    at.run()
+    assert not at.exception and not at.error
+    assert len(at.get("plotly_chart")) == len(CHARTS)
+    assert "N = 50" in _chart(at, "op_data")["data"][0]["name"]
+    assert not np.allclose(_first_y(at, "op_data"), _first_y(default, "op_data")[:5])
+    assert _ef_angle(at) > _ef_angle(default)
