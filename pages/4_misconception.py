@@ -10,12 +10,12 @@ from hessian_explorer.figures.style import fmt
 from hessian_explorer.misconception import (COUNTEREXAMPLES, RANK_RTOL, counterexample_for, counterexample_view,
                                             entry_latex, newton_runs, paths_coincide, study)
 from hessian_explorer.ui import cache, layout
-from hessian_explorer.ui.controls import _apply_view, describe_point, function_sidebar, on_chart_click
+from hessian_explorer.ui.controls import apply_view, describe_point, function_sidebar, on_chart_click
 
 
 def load_counterexample(key: str) -> None:
     """Button callback: switch the whole sidebar to a counterexample (runs before the script)."""
-    _apply_view(counterexample_view(key))
+    apply_view(counterexample_view(key))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -23,41 +23,23 @@ def entries_for(text: str, variables: tuple[str, ...]):
     return entry_latex(cache.load_function(text, variables))
 
 
-view = function_sidebar()
-layout.presentation_css(view.presentation)
-f, plane = view.function, view.plane
-
-st.title("H vs ∇f∇fᵀ, side by side")
-st.markdown(
-    "The Hessian's grid of ∂²f/∂xᵢ∂xⱼ *looks* like an outer product, so is **H = ∇f∇fᵀ**? "
-    "No. Entry (i, j) of H differentiates ∂f/∂xᵢ **again**, with respect to xⱼ; entry (i, j) of ∇f∇fᵀ "
-    "**multiplies** two first derivatives: ∂²f/∂xᵢ∂xⱼ ≠ ∂f/∂xᵢ · ∂f/∂xⱼ. "
-    "Below, both matrices at x₀, entry by entry, in every direction, and what goes wrong if you trust the wrong one."
-)
-
-st.subheader("One-click counterexamples")
-active = counterexample_for(view.preset.key if view.preset else None)
-for column, example in zip(st.columns(len(COUNTEREXAMPLES)), COUNTEREXAMPLES):
-    with column.container(border=True):
-        st.button(example.label, key=f"cx_{example.key}", on_click=load_counterexample, args=(example.key,),
-                  type="primary" if example is active else "secondary", width="stretch")
-        st.caption(example.explanation)
-
-def show_matrices(c) -> bool:
-    """Heatmaps, facts and the PSD/rank statement; ``False`` if the matrices are undefined at x₀."""
+def show_matrices(view, c) -> bool:
+    """Heatmaps, facts and the PSD/rank statement; ``False`` if f is undefined at x₀."""
     st.subheader(f"The two matrices at x₀: {describe_point(view)}")
     if not c.defined:
         st.warning("f or its derivatives are undefined at x₀ (for example the log of a negative number). "
-                   "Move x₀ into the domain of f.", icon="✋")
+                   "Move x₀ into the domain of f.", icon=":material/warning:")
         return False
     if c.agree:
-        st.success(f"Here H = ∇f∇fᵀ: every entry agrees to within {fmt(c.tolerance, 2)}. "
-                   "A coincidence of this f and this point, not a rule: try the counterexamples.", icon="🟰")
+        st.success(f"Here H = ∇f∇fᵀ: every entry agrees to within {fmt(c.tolerance, 2)}. A special property "
+                   "of this f (or of this point), not a rule: try the other counterexamples.",
+                   icon=":material/equal:")
     else:
-        st.error(f"Here H ≠ ∇f∇fᵀ: they differ by up to {fmt(c.max_difference)} in an entry.", icon="≠")
+        st.info(f"Here H ≠ ∇f∇fᵀ: they differ by up to {fmt(c.max_difference)} in an entry.",
+                icon=":material/compare_arrows:")
     left, right = st.columns([3, 2])
-    left.plotly_chart(figures.matrices_figure(c, f.variables, view.theme), key="mis_pair")
-    right.plotly_chart(figures.difference_figure(c, f.variables, view.theme), key="mis_diff")
+    left.plotly_chart(figures.matrices_figure(c, view.function.variables, view.theme), key="mis_pair")
+    right.plotly_chart(figures.difference_figure(c, view.function.variables, view.theme), key="mis_diff")
     st.caption("Both matrices share one colour scale centred at 0 (blue negative, white 0, red positive); "
                "the difference has its own scale, also centred at 0.")
     st.markdown(figures.facts_markdown(c))
@@ -68,15 +50,17 @@ def show_matrices(c) -> bool:
         "H has none of these limits."
     )
     if c.is_critical:
-        st.info("x₀ is a critical point (|∇f| ≤ 1e-8), so ∇f∇fᵀ = 0 here, whatever H says.", icon="📍")
-    st.caption(f"Rank counts eigenvalues with |λ| > tol = {RANK_RTOL:g} · max(1, largest |entry| of H and ∇f∇fᵀ) "
-               f"= {fmt(c.tolerance, 2)}; the same tol decides definiteness and whether two entries are equal.")
+        st.info("x₀ is a critical point (|∇f| ≤ 1e-8), so ∇f∇fᵀ = 0 here, whatever H says.",
+                icon=":material/my_location:")
+    st.caption(f"Rank counts eigenvalues with |λ| > tol = {RANK_RTOL:g} · max(1, largest |entry| of H and "
+               f"∇f∇fᵀ) = {fmt(c.tolerance, 2)}; the same tol decides definiteness and whether two entries are "
+               "equal.")
     return True
 
 
-def show_entries(c) -> None:
+def show_entries(view, c) -> None:
     st.subheader("Entry by entry, in symbols")
-    if f.n > 3:
+    if view.function.n > 3:
         st.info("The entry-by-entry table is shown for up to 3 variables; the heatmaps above show all entries.")
         return
     st.latex(figures.entry_table_latex(entries_for(*view.key), c))
@@ -84,58 +68,82 @@ def show_entries(c) -> None:
                "Values at x₀; very long expressions are left out, their values are not.")
 
 
-def show_curvature(roses, c) -> None:
+def show_curvature(view, roses, c) -> None:
     st.subheader("Curvature in every direction of the plotted plane")
-    v, ix, iy = view.direction, plane.ix, plane.iy
+    v, ix, iy = view.direction, view.plane.ix, view.plane.iy
     in_plane = v[ix] ** 2 + v[iy] ** 2 > 1 - 1e-9
     angle = float(np.degrees(np.arctan2(v[iy], v[ix])) % 360.0) if in_plane else None
     st.plotly_chart(figures.curvature_figure(roses, view.theme, view.labels, angle), key="mis_rose")
     true_c, naive_c = c.along(v)
     st.markdown(
-        f"Along the sidebar's direction v̂: **v̂ᵀHv̂ = {fmt(true_c)}** but **(∇f·v̂)² = {fmt(naive_c)}**. "
-        "The dashed curve never goes below zero (∇f∇fᵀ is PSD) and touches zero along the contour line; "
-        "the solid curve dips below zero wherever f curves down. Its extremes are the eigenvalues of H in this plane."
+        f"Along the sidebar's direction v̂: **v̂ᵀHv̂ = {fmt(true_c)}** "
+        f"{'and' if abs(true_c - naive_c) <= c.tolerance else 'but'} **(∇f·v̂)² = {fmt(naive_c)}**. "
+        "The dashed curve never goes below zero (∇f∇fᵀ is PSD) and is zero where v̂ runs along the contour line "
+        "(v̂ ⊥ ∇f); the solid curve dips below zero wherever f curves down, and its lowest and highest values "
+        "are the eigenvalues of H restricted to this plane."
     )
-    st.caption("v̂ = v/|v| is a unit vector at angle θ in the plotted plane: (cos θ, sin θ) in "
-               f"({view.labels[0]}, {view.labels[1]})." + ("" if in_plane else " The sidebar's v leaves this plane, so it is not marked."))
+    note = "" if in_plane else " The sidebar's v leaves this plane, so it is not marked."
+    st.caption(f"v̂ = v/|v| is a unit vector at angle θ in the plotted plane: (cos θ, sin θ) in "
+               f"({view.labels[0]}, {view.labels[1]}).{note}")
 
 
-def show_newton() -> None:
+def show_newton(view) -> None:
     st.subheader("What if you trusted it? Newton's method with each matrix")
     damping = st.slider("damping λ (added to both matrices: M + λI)", 0.0, 1.0, 0.1, step=0.01, key="damping",
                         help="With λ = 0, ∇f∇fᵀ (rank ≤ 1) cannot be inverted, so its Newton step is undefined.")
+    f, plane = view.function, view.plane
     runs = newton_runs(f, plane, damping)
     field = cache.field_for(*view.key, plane)
     critical = cache.critical_points_for(*view.key, plane)
-    fig = figures.newton_figure(field, view.labels, view.theme, view.point, runs, critical,
-                                title="Newton paths from x₀ (click the map to move x₀)")
-    st.plotly_chart(fig, key="mis_newton", selection_mode="points",
-                    on_select=partial(on_chart_click, "mis_newton", plane.ix, plane.iy))
+    fig = figures.newton_figure(field, view.labels, view.theme, view.point, runs, critical)
+    # side by side on a laptop; stacked in presentation mode, where the map needs the full width
+    left, right = (st.container(), st.container()) if view.presentation else st.columns([3, 2])
+    left.plotly_chart(fig, key="mis_newton", selection_mode="points",
+                      on_select=partial(on_chart_click, "mis_newton", plane.ix, plane.iy))
     for run in runs:
-        st.markdown(figures.newton_sentence(run))
+        right.markdown(figures.newton_sentence(run))
     if paths_coincide(runs):
-        st.markdown("The two paths coincide: along them H = ∇f∇fᵀ, so both methods take the very same steps.")
-    st.caption("Each step is x ← x − (M + λI)⁻¹∇f in the plotted plane (other variables held at x₀), with M = H "
-               "(blue, solid) or M = ∇f∇fᵀ (vermillion, dashed), for at most 25 steps. Near a minimum ∇f∇fᵀ → 0, "
-               "so the outer-product step grows like ∇f/λ: it overshoots exactly where H would settle.")
+        right.markdown("The two paths coincide: along them H = ∇f∇fᵀ, so both methods take the very same steps.")
+    right.caption("Each step is x ← x − (M + λI)⁻¹∇f in the plotted plane (other variables held at x₀), with "
+                  "M = H (blue, solid) or M = ∇f∇fᵀ (vermillion, dashed), for at most 25 steps. Near a minimum "
+                  "∇f∇fᵀ → 0, so the outer-product step grows like ∇f/λ: it overshoots exactly where H would "
+                  "settle. Click the map to move x₀.")
 
+
+view = function_sidebar()
+layout.presentation_css(view.presentation)
+st.title("H vs ∇f∇fᵀ, side by side")
+st.markdown(
+    "The Hessian's grid of ∂²f/∂xᵢ∂xⱼ *looks* like an outer product, so is **H = ∇f∇fᵀ**? "
+    "No. Entry (i, j) of H differentiates ∂f/∂xᵢ **again**, with respect to xⱼ; entry (i, j) of ∇f∇fᵀ "
+    "**multiplies** two first derivatives: ∂²f/∂xᵢ∂xⱼ ≠ ∂f/∂xᵢ · ∂f/∂xⱼ. Below, both matrices at x₀, "
+    "entry by entry, in every direction, and what goes wrong if you trust the wrong one."
+)
+
+st.subheader("One-click counterexamples")
+active = counterexample_for(view.preset.key if view.preset else None)
+for column, example in zip(st.columns(len(COUNTEREXAMPLES)), COUNTEREXAMPLES):
+    with column.container(border=True):
+        st.button(example.label, key=f"cx_{example.key}", on_click=load_counterexample, args=(example.key,),
+                  type="primary" if example is active else "secondary", width="stretch")
+        st.caption(example.explanation)
 
 with layout.guard("the comparison"):
-    result = study(f, plane)
-    if show_matrices(result.comparison):
-        show_entries(result.comparison)
+    result = study(view.function, view.plane)
+    if show_matrices(view, result.comparison):
+        show_entries(view, result.comparison)
         if result.roses is None:
             st.info("Curvature in a plane and Newton's method need two or more variables.")
         else:
-            show_curvature(result.roses, result.comparison)
-            show_newton()
+            show_curvature(view, result.roses, result.comparison)
+            show_newton(view)
 
 st.subheader("The grain of truth")
 st.markdown(
     "In statistics the gradient of a log-likelihood log p(y | θ) is the **score** s, and the **Fisher identity** "
     "says E[s sᵀ] = −E[H], both expectations taken over y drawn from the model itself. So an *expected* outer "
-    "product of the score equals the expected *negative* Hessian: a statement about averages over data (note the "
-    "minus sign), not about one function at one point. The empirical Fisher (s sᵀ averaged over the observed data) "
-    "and the Gauss–Newton matrix are outer-product approximations of the Hessian that are right only in special "
-    "cases, such as zero residuals for Gauss–Newton; the Models page covers both."
+    "product of the score equals the expected *negative* Hessian: a statement about averages over data (note "
+    "the minus sign), not about one function at one point. The empirical Fisher (s sᵀ averaged over the observed "
+    "data) and the Gauss–Newton matrix are outer-product approximations of the Hessian that are right only in "
+    "special cases, such as zero residuals for Gauss–Newton; the Models pages cover both."
 )

@@ -87,7 +87,8 @@ def newton_path(function: Function, plane: Plane, xy, matrix: Literal["hessian",
     """Iterates of ``x ← x − (M + damping·I)⁻¹ ∇f`` in the plane, shape ``(k, 2)`` with ``k ≤ steps + 1``.
 
     ``M`` is the 2x2 Hessian (``"hessian"``) or the naive ``∇f∇fᵀ`` (``"outer"``). The path stops
-    early when it leaves the region by more than the range, converges, or meets a singular matrix.
+    early when it leaves the region by more than the range, converges, meets a singular matrix,
+    or reaches a point where ``f`` is undefined (that point is the path's last).
     """
     if matrix not in ("hessian", "outer"):
         raise ValueError("matrix must be 'hessian' or 'outer'")
@@ -98,11 +99,11 @@ def newton_path(function: Function, plane: Plane, xy, matrix: Literal["hessian",
     centre = np.array([np.mean(plane.x_range), np.mean(plane.y_range)])
     path = [x]
     for _ in range(steps):
-        _, g, h = _restricted(function, plane, x)
+        value, g, h = _restricted(function, plane, x)
         m = np.outer(g, g) if matrix == "outer" else h
         m = m + damping * np.eye(2)
-        if not (np.isfinite(g).all() and np.isfinite(m).all()):
-            break
+        if not (np.isfinite(value) and np.isfinite(g).all() and np.isfinite(m).all()):
+            break  # f is undefined here (its derivatives may still be finite, e.g. beyond a log's domain)
         try:
             step = np.linalg.solve(m, g)
         except np.linalg.LinAlgError:

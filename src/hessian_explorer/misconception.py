@@ -29,9 +29,9 @@ from hessian_explorer.plane import Plane
 from hessian_explorer.viewstate import ViewState, view_for_preset
 
 __all__ = [
-    "RANK_RTOL", "CRITICAL_TOL", "MatrixFacts", "matrix_facts", "Comparison", "compare",
-    "EntryLatex", "entry_latex", "Outcome", "NewtonRun", "newton_run",
-    "Study", "study", "newton_runs", "paths_coincide", "Counterexample", "COUNTEREXAMPLES", "counterexample_for", "counterexample_view",
+    "RANK_RTOL", "CRITICAL_TOL", "MatrixFacts", "matrix_facts", "Comparison", "compare", "EntryLatex",
+    "entry_latex", "Outcome", "NewtonRun", "newton_run", "newton_runs", "paths_coincide", "Study", "study",
+    "Counterexample", "COUNTEREXAMPLES", "counterexample_for", "counterexample_view",
 ]
 
 RANK_RTOL = 1e-9
@@ -42,7 +42,8 @@ NEWTON_STEPS = 25
 # -- the two matrices at a point ---------------------------------------------------------------
 @dataclass(frozen=True)
 class MatrixFacts:
-    """Eigenvalues (ascending), rank and definiteness of one symmetric matrix at a tolerance.
+    """Eigenvalues (ascending; those within the tolerance set to 0), rank and definiteness of
+    one symmetric matrix at a tolerance.
 
     ``rank`` is ``-1`` and the definiteness ``UNDEFINED`` when the matrix is not finite.
     """
@@ -63,6 +64,7 @@ def matrix_facts(matrix: np.ndarray, tol: float) -> MatrixFacts:
     if not np.isfinite(m).all():
         return MatrixFacts(np.full(m.shape[0], np.nan), -1, Definiteness.UNDEFINED)
     lam = np.linalg.eigvalsh(m)
+    lam = np.where(np.abs(lam) <= tol, 0.0, lam)  # round-off such as 5e-15 is shown as the 0 it is
     pos, neg = bool((lam > tol).any()), bool((lam < -tol).any())
     rank = int((np.abs(lam) > tol).sum())
     full = rank == len(lam)
@@ -82,6 +84,7 @@ class Comparison:
     """``H`` and ``∇f∇fᵀ`` at one point ``(n,)``, with their facts at one tolerance."""
 
     point: np.ndarray
+    value: float
     gradient: np.ndarray
     hessian: np.ndarray
     outer: np.ndarray
@@ -96,7 +99,9 @@ class Comparison:
 
     @property
     def defined(self) -> bool:
-        return bool(np.isfinite(self.hessian).all() and np.isfinite(self.gradient).all())
+        """Whether f, ∇f and H are all finite at the point (derivatives of ``−log(1 − x − y)`` are
+        finite beyond its domain, where f itself is not)."""
+        return bool(np.isfinite(self.value) and np.isfinite(self.hessian).all() and np.isfinite(self.gradient).all())
 
     @property
     def max_difference(self) -> float:
@@ -138,55 +143,69 @@ def compare(function: Function, point) -> Comparison:
     finite = [np.abs(m[np.isfinite(m)]) for m in (h, outer)]
     scale = max([1.0] + [float(a.max()) for a in finite if a.size])
     tol = RANK_RTOL * scale
-    return Comparison(x, g, h, outer, tol, matrix_facts(h, tol), matrix_facts(outer, tol))
+    if not np.isfinite(ev.value):  # outside the domain of f: its derivatives mean nothing there
+        g, h, outer = (np.full_like(a, np.nan) for a in (g, h, outer))
+    return Comparison(x, float(ev.value), g, h, outer, tol, matrix_facts(h, tol), matrix_facts(outer, tol))
 
 
 # -- entry by entry, in symbols ----------------------------------------------------------------
 @dataclass(frozen=True)
 class EntryLatex:
     """LaTeX for entry ``(i, j)``: ``hessian`` is "∂²f/∂xᵢ∂xⱼ = expression", ``outer`` is
-    "∂f/∂xᵢ · ∂f/∂xⱼ = (factor)(factor) = expression" (parts too long to read are left out)."""
+    "∂f/∂xᵢ · ∂f/∂xⱼ = (factor)(factor) = expression"; parts too long to read are left out, and
+    the factors are shown only when they and the product fit together."""
 
     i: int
     j: int
     hessian: str
     outer: str
+    hessian_constant: bool = False  # the expression is a number: no need to repeat its value
+    outer_constant: bool = False
 
 
-def _short(expr: sp.Expr, max_chars: int) -> str | None:
-    text = sp.latex(expr)
-    return text if len(text) <= max_chars else None
+def _plain_product(product: sp.Expr, gi: sp.Expr, gj: sp.Expr, square: bool) -> bool:
+    """Whether sympy kept ``gi·gj`` as the visible product of the two factors (nothing combined)."""
+    if square:
+        return bool(product.is_Pow and product.base == gi and product.exp == 2)
+    return bool(product.is_Mul and sorted(map(sp.srepr, product.args)) == sorted(map(sp.srepr, (gi, gj))))
 
 
-def entry_latex(function: Function, max_chars: int = 90) -> tuple[EntryLatex, ...]:
+def entry_latex(function: Function, max_chars: int = 100) -> tuple[EntryLatex, ...]:
     """The upper triangle (``i <= j``, row-major) of both matrices in symbols.
 
-    Uses ``function.hessian_expr`` and ``function.gradient_outer_expr``; the outer entry also
-    shows its two factors from ``function.gradient_expr``. Expressions longer than ``max_chars``
-    LaTeX characters are omitted (the symbol and, later, the value remain).
+    The Hessian side is ``function.hessian_expr[i, j]``. The outer side shows the factors
+    ``(∂f/∂xᵢ)(∂f/∂xⱼ)`` from ``function.gradient_expr`` and then, when sympy has combined
+    them into something else (``(2x)(2y) = 4xy``), ``function.gradient_outer_expr[i, j]``.
+    Parts longer than ``max_chars`` LaTeX characters are left out (the value at x₀ remains), and
+    the combined form too when it and the factors together exceed ``1.5·max_chars``.
     """
     names = [sp.latex(s) for s in function.symbols]
     entries = []
     for i in range(function.n):
         for j in range(i, function.n):
+            gi, gj = function.gradient_expr[i], function.gradient_expr[j]
+            product = function.gradient_outer_expr[i, j]
             if i == j:
                 h_sym = rf"\frac{{\partial^2 f}}{{\partial {names[i]}^2}}"
                 o_sym = rf"\left(\frac{{\partial f}}{{\partial {names[i]}}}\right)^2"
+                factors = rf"\left({sp.latex(gi)}\right)^2"
             else:
                 h_sym = rf"\frac{{\partial^2 f}}{{\partial {names[i]}\,\partial {names[j]}}}"
                 o_sym = rf"\frac{{\partial f}}{{\partial {names[i]}}}\cdot\frac{{\partial f}}{{\partial {names[j]}}}"
-            h_expr = _short(function.hessian_expr[i, j], max_chars)
-            o_expr = _short(function.gradient_outer_expr[i, j], max_chars)
-            gi, gj = (_short(function.gradient_expr[k], max_chars // 2) for k in (i, j))
-            if gi is None or gj is None:
-                factors = None
-            elif i == j:
-                factors = rf"\left({gi}\right)^2"
-            else:
-                factors = rf"\left({gi}\right)\left({gj}\right)"
-            hessian = " = ".join(p for p in (h_sym, h_expr) if p)
-            outer = " = ".join(p for p in (o_sym, factors if factors != o_expr else None, o_expr) if p)
-            entries.append(EntryLatex(i, j, hessian, outer))
+                factors = rf"\left({sp.latex(gi)}\right)\left({sp.latex(gj)}\right)"
+            combined = None if _plain_product(product, gi, gj, i == j) else sp.latex(product)
+            outer = [o_sym]
+            if len(factors) <= max_chars:
+                outer.append(factors)
+                if combined is not None and len(factors) + len(combined) <= 3 * max_chars // 2:
+                    outer.append(combined)
+            elif combined is not None and len(combined) <= max_chars:
+                outer.append(combined)
+            h_expr = sp.latex(function.hessian_expr[i, j])
+            hessian = [h_sym] + ([h_expr] if len(h_expr) <= max_chars else [])
+            entries.append(EntryLatex(i, j, " = ".join(hessian), " = ".join(outer),
+                                      bool(function.hessian_expr[i, j].is_number) and len(hessian) > 1,
+                                      bool(product.is_number) and len(outer) > 1 and outer[-1] != factors))
     return tuple(entries)
 
 
@@ -216,6 +235,8 @@ class NewtonRun:
     steps: int
     last_move: float
     verdict: Verdict | None
+    in_view: bool = True  # the last point lies inside the plotted ranges
+    bouncing: bool = False  # the last two steps point in opposite directions (overshooting)
 
     @property
     def end(self) -> np.ndarray:
@@ -238,8 +259,8 @@ def newton_run(function: Function, plane: Plane, xy, matrix: Literal["hessian", 
                damping: float = 0.1, steps: int = NEWTON_STEPS) -> NewtonRun:
     """Run :func:`~hessian_explorer.critical.newton_path` from ``xy`` and classify the result.
 
-    Outcomes, checked in this order: undefined (f or its derivatives are not finite at the last
-    point), diverged (more than 1.5 ranges from the centre), converged (last move below ``1e-6``
+    Outcomes, checked in this order: undefined (the path stepped to where f or its derivatives
+    are not finite; it ends there), diverged (more than 1.5 ranges from the centre), converged (last move below ``1e-6``
     of the range's diagonal; the end point is then critical and classified by the slice's
     Hessian), singular (stopped early: ``M + damping·I`` could not be inverted), crawled (all
     ``steps`` used, last move below 2% of the diagonal) or did not settle (still jumping).
@@ -251,6 +272,11 @@ def newton_run(function: Function, plane: Plane, xy, matrix: Literal["hessian", 
     ('converged', 'saddle point', 1)
     """
     path = newton_path(function, plane, xy, matrix, damping, steps)
+    # newton_path checks only the derivatives, which can be finite where f is not (beyond the
+    # boundary of −log(1 − x − y)): end the path at its first point outside the domain of f.
+    outside = np.flatnonzero(~np.isfinite(function.value(plane.embed(path))))
+    if outside.size:
+        path = path[: outside[0] + 1]
     span = np.array([np.ptp(plane.x_range), np.ptp(plane.y_range)])
     scale = float(np.linalg.norm(span))
     centre = np.array([np.mean(plane.x_range), np.mean(plane.y_range)])
@@ -259,7 +285,7 @@ def newton_run(function: Function, plane: Plane, xy, matrix: Literal["hessian", 
     last_move = float(moves[-1]) if len(moves) else 0.0
     g, h = _slice_derivatives(function, plane, path[-1])
     verdict = None
-    if not (np.isfinite(g).all() and np.isfinite(h).all()):
+    if outside.size or not (np.isfinite(g).all() and np.isfinite(h).all()):
         outcome = Outcome.UNDEFINED
     elif np.any(np.abs(path[-1] - centre) > 1.5 * span):
         outcome = Outcome.DIVERGED
@@ -271,7 +297,10 @@ def newton_run(function: Function, plane: Plane, xy, matrix: Literal["hessian", 
         outcome = Outcome.CRAWLED
     else:
         outcome = Outcome.WANDERED
-    return NewtonRun(matrix, float(damping), path, outcome, moved, last_move, verdict)
+    steps_xy = np.diff(path[-3:], axis=0)
+    bouncing = len(steps_xy) == 2 and float(steps_xy[0] @ steps_xy[1]) < 0
+    return NewtonRun(matrix, float(damping), path, outcome, moved, last_move, verdict,
+                     plane.contains(path[-1]), bouncing)
 
 
 # -- the page's two calls ------------------------------------------------------------------------

@@ -10,7 +10,12 @@ from plotly.subplots import make_subplots
 
 from hessian_explorer.figures.style import DIVERGING, Theme, apply_theme, fmt
 
-__all__ = ["matrix_heatmap", "matrix_pair", "symmetric_limit"]
+__all__ = ["matrix_heatmap", "matrix_pair", "symmetric_limit", "pair_top_margin"]
+
+
+def pair_top_margin(theme: Theme) -> int:
+    """Top margin that fits :func:`matrix_pair`'s subplot titles above its column labels."""
+    return 3 * theme.title_size + 2 * theme.font_size
 
 
 def symmetric_limit(*matrices: np.ndarray) -> float:
@@ -59,7 +64,9 @@ def matrix_pair(left: np.ndarray, right: np.ndarray, labels: Sequence[str], titl
     fig.add_trace(_heatmap(right, labels, zmax, theme, annotate, coloraxis="coloraxis", name=titles[1]), 1, 2)
     fig.update_layout(coloraxis=dict(colorscale=DIVERGING, cmin=-zmax, cmax=zmax, cmid=0))
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(side="bottom")
-    fig.update_annotations(font_size=theme.title_size)
+    fig.update_xaxes(side="top")  # as in matrix_heatmap, so pairs and single matrices line up
+    fig.update_annotations(font_size=theme.title_size, yshift=2.2 * theme.font_size)  # titles above the top labels
     n = np.asarray(left).shape[0]
-    return apply_theme(fig, theme, None, height=height or max(320, min(theme.height, 160 + 80 * n)))
+    apply_theme(fig, theme, None, height=height or max(320, min(theme.height, 160 + 80 * n)))
+    fig.update_layout(margin=dict(t=pair_top_margin(theme)))
+    return fig

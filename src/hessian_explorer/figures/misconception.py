@@ -13,10 +13,11 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from hessian_explorer.analysis import Verdict
 from hessian_explorer.critical import CriticalPoint
 from hessian_explorer.directions import Rose
 from hessian_explorer.figures.landscape import add_path, contour_figure
-from hessian_explorer.figures.matrices import matrix_heatmap, matrix_pair
+from hessian_explorer.figures.matrices import pair_top_margin, matrix_heatmap, matrix_pair
 from hessian_explorer.figures.style import OKABE_ITO, Theme, apply_theme, fmt
 from hessian_explorer.misconception import Comparison, EntryLatex, NewtonRun, Outcome
 from hessian_explorer.plane import Field
@@ -26,7 +27,7 @@ __all__ = ["HESSIAN_COLOR", "OUTER_COLOR", "matrices_figure", "difference_figure
 
 HESSIAN_COLOR = OKABE_ITO["blue"]
 OUTER_COLOR = OKABE_ITO["vermillion"]
-MATRIX_TITLES = ("H  (second derivatives)", "∇f∇fᵀ  (products of first derivatives)")
+MATRIX_TITLES = ("H", "∇f∇fᵀ")
 
 
 def _matrix_height(n: int, theme: Theme) -> int:
@@ -36,15 +37,16 @@ def _matrix_height(n: int, theme: Theme) -> int:
 def matrices_figure(comparison: Comparison, labels: Sequence[str], theme: Theme) -> go.Figure:
     """``H`` and ``∇f∇fᵀ`` at x₀ side by side on ONE colour scale centred at 0 (shared coloraxis)."""
     n = len(labels)
-    return matrix_pair(comparison.hessian, comparison.outer, labels, MATRIX_TITLES, theme,
-                       height=_matrix_height(n, theme))
+    fig = matrix_pair(comparison.hessian, comparison.outer, labels, MATRIX_TITLES, theme,
+                      height=_matrix_height(n, theme))
+    return fig
 
 
 def difference_figure(comparison: Comparison, labels: Sequence[str], theme: Theme) -> go.Figure:
     """``H − ∇f∇fᵀ`` at x₀ on its own colour scale centred at 0 (white everywhere when they agree)."""
     fig = matrix_heatmap(comparison.difference, labels, theme, title="H − ∇f∇fᵀ",
                          height=_matrix_height(len(labels), theme))
-    fig.update_layout(margin=dict(t=90))
+    fig.update_layout(margin=dict(t=pair_top_margin(theme)))  # level with the pair beside it
     return fig
 
 
@@ -68,10 +70,11 @@ def curvature_figure(roses: tuple[Rose, Rose], theme: Theme, plane_labels: tuple
         fig.add_vline(x=angle, line=dict(color="#777777", width=max(1.5, theme.line_width / 2), dash="dot"))
         for r, color in ((h, HESSIAN_COLOR), (o, OUTER_COLOR)):
             value = float(np.interp(angle, r.angles_deg, r.curvature))
-            fig.add_trace(go.Scatter(x=[angle], y=[value], mode="markers", showlegend=False,
-                                     marker=dict(size=theme.marker_size, color=color, line=dict(color="white", width=2)),
+            marker = dict(size=theme.marker_size, color=color, line=dict(color="white", width=2))
+            fig.add_trace(go.Scatter(x=[angle], y=[value], mode="markers", showlegend=False, marker=marker,
                                      hovertemplate=f"v̂ at {angle:.0f}°: {fmt(value)}<extra></extra>"))
-    fig.update_xaxes(title_text=f"angle θ of v̂ from the {plane_labels[0]}-axis toward {plane_labels[1]} (degrees)",
+    axis_title = f"angle θ of v̂ from the {plane_labels[0]}-axis toward {plane_labels[1]} (degrees)"
+    fig.update_xaxes(title_text=axis_title,
                      range=[0, 360], tickvals=list(range(0, 361, 45)), zeroline=False)
     fig.update_yaxes(title_text="curvature along v̂", zeroline=False)
     fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
@@ -84,14 +87,14 @@ def newton_figure(field: Field, labels: tuple[str, str], theme: Theme, point, ru
                   critical: Sequence[CriticalPoint] = (), title: str | None = None) -> go.Figure:
     """Contours of f with the Newton paths using ``H`` (blue, solid) and ``∇f∇fᵀ`` (vermillion, dashed).
 
-    Each path is drawn over a black casing so it stays visible on every part of the colour
+    Each path is drawn over a white casing so it stays visible on the dark end of the colour
     scale; the axes keep the plotted range, so a diverging path runs off the edge.
     """
     fig = contour_figure(field, labels, theme, point=point, critical=critical, click_grid=40, title=title)
     casing = replace(theme, line_width=theme.line_width + 3, marker_size=theme.marker_size + 3)
     for run, name, color, dash in ((runs[0], "Newton with H", HESSIAN_COLOR, "solid"),
                                    (runs[1], "Newton with ∇f∇fᵀ", OUTER_COLOR, "dash")):
-        add_path(fig, run.path, "", "black", casing, dash=dash, showlegend=False, hoverinfo="skip")
+        add_path(fig, run.path, "", "white", casing, dash=dash, showlegend=False, hoverinfo="skip")
         add_path(fig, run.path, name, color, theme, dash=dash,
                  hovertemplate=f"{name}<br>(%{{x:.3g}}, %{{y:.3g}})<extra></extra>")
     # x₀ on top of the paths
@@ -118,14 +121,17 @@ def _value(x: float) -> str:
 def entry_table_latex(entries: Sequence[EntryLatex], comparison: Comparison) -> str:
     """One LaTeX ``array``: each row "Hessian entry = value  (= or ≠)  outer entry = value" at x₀.
 
-    The relation is ``=`` when the two values agree to within ``comparison.tolerance``.
+    The relation is ``=`` when the two values agree to within ``comparison.tolerance``; a
+    constant expression is not followed by its value again.
     """
     rows = []
     for e in entries:
         h, o = float(comparison.hessian[e.i, e.j]), float(comparison.outer[e.i, e.j])
         same = np.isfinite(h) and np.isfinite(o) and abs(h - o) <= comparison.tolerance
         relation = "=" if same else r"\neq"
-        rows.append(rf"{e.hessian} = {_value(h)} & {relation} & {e.outer} = {_value(o)}")
+        left = e.hessian if e.hessian_constant else rf"{e.hessian} = {_value(h)}"
+        right = e.outer if e.outer_constant else rf"{e.outer} = {_value(o)}"
+        rows.append(rf"{left} & {relation} & {right}")
     return r"\begin{array}{rcl}" + r" \\[12pt] ".join(rows) + r"\end{array}"
 
 
@@ -134,16 +140,22 @@ def newton_sentence(run: NewtonRun) -> str:
     name = "H" if run.matrix == "hessian" else "∇f∇fᵀ"
     matrix = name if run.damping == 0 else f"{name} + {run.damping:g}·I"
     steps = f"{run.steps} step{'s' * (run.steps != 1)}"
-    where = f"({', '.join(fmt(c, 3) for c in run.end)})"
+    where = f"({', '.join(fmt(round(float(c), 6), 3) for c in run.end)})"  # no 3e-14 for a zero
+    move = fmt(run.last_move, 2)
     if run.outcome is Outcome.CONVERGED:
-        what = "a degenerate critical point" if run.verdict == "inconclusive (degenerate critical point)" else f"a {run.verdict}"
-        text = f"did not move: x₀ is already {what}" if run.steps == 0 else f"converged in {steps} to {what} at {where}"
+        what = ("a degenerate critical point" if run.verdict is Verdict.INCONCLUSIVE else f"a {run.verdict}")
+        text = (f"did not move: x₀ is already {what}" if run.steps == 0 else
+                f"converged in {steps} to {what} at {where}")
     else:
         text = {
             Outcome.UNDEFINED: f"stepped out of the domain of f after {steps}",
             Outcome.DIVERGED: f"diverged: it ran off the plotted region after {steps}",
-            Outcome.SINGULAR: f"stopped after {steps}: {matrix} is singular at {where}, so the Newton step is undefined",
-            Outcome.CRAWLED: f"crawled: after {steps} it still moves, by only {fmt(run.last_move, 2)} per step",
-            Outcome.WANDERED: f"did not settle in {steps}: its last jump was {fmt(run.last_move, 2)} long",
+            Outcome.SINGULAR: (f"stopped after {steps}: {matrix} is singular at {where}, "
+                               "so the Newton step is undefined"),
+            Outcome.CRAWLED: f"crawled: after {steps} it still moves, by only {move} per step",
+            Outcome.WANDERED: (f"did not settle in {steps}: it "
+                               f"{'bounces back and forth' if run.bouncing else 'still moves'}, {move} per step"),
         }[run.outcome]
+        if run.outcome in (Outcome.CRAWLED, Outcome.WANDERED) and not run.in_view:
+            text += ", outside the plotted region"
     return f"**Newton with {name}** {text}."

@@ -25,7 +25,7 @@ from hessian_explorer.ui.cache import load_function
 from hessian_explorer.ui.layout import ensure_entrypoint
 from hessian_explorer.viewstate import ViewState, default_view, view_for_preset, view_for_text
 
-__all__ = ["View", "function_sidebar", "keep_state", "init_from_url", "sync_url", "on_chart_click",
+__all__ = ["View", "apply_view", "function_sidebar", "keep_state", "init_from_url", "sync_url", "on_chart_click",
            "CUSTOM", "PRESET"]
 
 PRESET, CUSTOM = "Preset", "Type your own"
@@ -81,7 +81,7 @@ def keep_state() -> None:
             st.session_state[key] = st.session_state[key]
 
 
-def _apply_view(view: ViewState, function_widgets: bool = True) -> None:
+def apply_view(view: ViewState, function_widgets: bool = True) -> None:
     """Set every control from ``view``; ``function_widgets=False`` leaves the function picker
     alone (it may already be drawn in this run, when a new formula resets the rest)."""
     ss = st.session_state
@@ -116,7 +116,7 @@ def init_from_url() -> list[str]:
         return []
     st.session_state["_initialised"] = True
     view, problems = ViewState.from_query(st.query_params.to_dict(), parse=load_function)
-    _apply_view(view)
+    apply_view(view)
     st.session_state["presentation"] = bool(view.presentation)
     return problems
 
@@ -130,13 +130,13 @@ def sync_url(view: View) -> None:
 
 # -- callbacks -----------------------------------------------------------------------------------
 def _on_preset() -> None:
-    _apply_view(view_for_preset(st.session_state["preset"]))
+    apply_view(view_for_preset(st.session_state["preset"]))
 
 
 def _on_source() -> None:
     ss = st.session_state
     if ss["source"] == PRESET:
-        _apply_view(view_for_preset(ss.get("preset") or default_view().preset))
+        apply_view(view_for_preset(ss.get("preset") or default_view().preset))
     elif not ss.get("fn_text"):
         ss["fn_text"] = ss.get("_last_text") or default_view().text
 
@@ -231,7 +231,7 @@ def _function_picker() -> tuple[Function, str, Preset | None]:
             st.error(f"Not accepted: {err}. Still showing the last valid function.", icon="✋")
             text, function = _last_valid_function()
         if tuple(ss.get("_vars", ())) != function.variables:
-            _apply_view(view_for_text(text, load_function), function_widgets=False)
+            apply_view(view_for_text(text, load_function), function_widgets=False)
     with st.expander("Gradient and Hessian in symbols", expanded=False):
         st.latex(f"f = {function.latex}")
         st.latex(r"\nabla f = " + function.gradient_latex)
