@@ -5,12 +5,12 @@ from functools import partial
 
 import streamlit as st
 
-from hessian_explorer.analysis import classify_curvature
 from hessian_explorer.export import matrix_csv, matrix_latex, python_snippet
-from hessian_explorer.figures.hessian import curvature_map_figure, eigen_table, hessian_summary, quadratic_model_figure
-from hessian_explorer.figures.matrices import matrix_heatmap
+from hessian_explorer.figures.hessian import (
+    curvature_map_figure, eigen_table, hessian_heatmap, hessian_summary, quadratic_model_figure,
+)
 from hessian_explorer.figures.style import fmt
-from hessian_explorer.taylor import QuadraticModel, neighbourhood, plane_analysis, plane_block
+from hessian_explorer.taylor import QuadraticModel, neighbourhood, plane_analysis, plane_curvature
 from hessian_explorer.ui import cache, layout
 from hessian_explorer.ui.controls import describe_point, function_sidebar, on_chart_click
 
@@ -30,19 +30,19 @@ with layout.guard("the Hessian"):
     analysis = f.analyze(view.point)
     left, right = st.columns([5, 6])
     with left:
-        st.plotly_chart(matrix_heatmap(analysis.hessian, names, view.theme, title="H at x₀ (red > 0, blue < 0)"),
+        st.plotly_chart(hessian_heatmap(analysis.hessian, names, view.theme, title="H at x₀ (red > 0, blue < 0)"),
                         key="hessian_heatmap")
     with right:
         st.caption(f"x₀: {describe_point(view)}")
         c1, c2, c3 = st.columns(3)
         c1.metric("f at x₀", fmt(analysis.value))
         c2.metric("|∇f| at x₀", fmt(analysis.gradient_norm))
-        c3.metric("det H (= product of λ)", fmt(analysis.determinant))
+        c3.metric("det H", fmt(analysis.determinant), help="the product of the eigenvalues")
         st.markdown(f"**H is {analysis.definiteness}; verdict: {analysis.verdict}.**")
         st.markdown(hessian_summary(analysis, names))
-        st.dataframe(eigen_table(analysis, names), hide_index=True, width="stretch", key="hessian_eigen")
-        st.caption("Eigenvalues in ascending order; each eigenvector has unit length, its largest "
-                   "component made positive.")
+        st.table(eigen_table(analysis, names), hide_index=True)
+        st.caption("Eigenvalues in ascending order; each eigenvector (columns "
+                   f"{', '.join(names)}) has unit length, its largest component made positive.")
     with st.expander("∇f and H in symbols", expanded=f.n <= 3):
         st.latex(r"\nabla f = " + f.gradient_latex)
         st.latex(r"H = " + f.hessian_latex)
@@ -52,33 +52,35 @@ with layout.guard("the Hessian"):
     else:
         st.subheader("The local quadratic model, and where f is convex, concave or saddle-shaped")
         st.latex(r"q(x_0 + d) = f(x_0) + \nabla f(x_0)^\top d + \tfrac12\, d^\top H(x_0)\, d")
-        fraction = st.slider("Size of the neighbourhood of x₀ where q is drawn (fraction of the plotted width)",
+        fraction = st.slider("Radius of the disc around x₀ where q is drawn (fraction of the plotted width)",
                              0.05, 0.5, 0.2, 0.05, key="hess_neighbourhood")
-        field = cache.field_for(*view.key, plane)
-        local = cache.field_for(*view.key, neighbourhood(plane, fraction))
-        model = QuadraticModel.from_analysis(analysis)
-        axes = plane_analysis(analysis, plane.ix, plane.iy)
-        codes = classify_curvature(plane_block(field.hessian, plane.ix, plane.iy))
-        c1, c2 = st.columns(2)
-        with c1:
-            fig = quadratic_model_figure(field, local, model, axes, view.labels, view.theme, click_grid=40,
-                                         title="f (filled) and its quadratic model q near x₀")
-            st.plotly_chart(fig, key="hessian_model", selection_mode="points",
-                            on_select=partial(on_chart_click, "hessian_model", plane.ix, plane.iy))
-            st.caption("Dashed: contours of q; solid white: f at the same levels. Where they agree, the "
-                       "quadratic model is good. The black axes are the eigenvectors of H (in this plane): "
-                       "the ellipses or hyperbolas of q line up with them. Click the map to move x₀.")
-        with c2:
-            st.plotly_chart(curvature_map_figure(field, codes, view.labels, view.theme, point=view.point,
-                                                 title="Curvature type of H at each point"),
-                            key="hessian_curvature_map")
-            st.caption("Convex: all eigenvalues > 0 (a bowl); concave: all < 0 (a dome); saddle: both signs; "
-                       "degenerate: an eigenvalue is 0; undefined: f is not twice differentiable there.")
         if f.n > 2:
             st.info(f"f has {f.n} variables. The maps show the plane through x₀ across {view.labels[0]} and "
                     f"{view.labels[1]} (the others held at x₀), so the model's axes and the curvature map use the "
                     f"2×2 block of H for ({view.labels[0]}, {view.labels[1]}). The heatmap, eigenvalues and "
                     f"verdict above use the full {f.n}×{f.n} Hessian.")
+        field = cache.field_for(*view.key, plane)
+        local = cache.field_for(*view.key, neighbourhood(plane, fraction))
+        model = QuadraticModel.from_analysis(analysis)
+        axes = plane_analysis(analysis, plane.ix, plane.iy)
+        codes = plane_curvature(field)
+        # side by side normally; one above the other, full width, on a projector
+        c1, c2 = (st.container(), st.container()) if view.presentation else st.columns(2)
+        with c1:
+            fig = quadratic_model_figure(field, local, model, axes, view.labels, view.theme, click_grid=40,
+                                         title="f (filled) and its quadratic model q near x₀")
+            st.plotly_chart(fig, key="hessian_model", selection_mode="points",
+                            on_select=partial(on_chart_click, "hessian_model", plane.ix, plane.iy))
+            st.caption("Inside the lightened disc, dashed orange: contours of the quadratic model q; solid: f "
+                       "at the same levels. Where they agree, q is a good model of f. The black axes are the "
+                       "eigenvectors of H (in this plane): the ellipses or hyperbolas of q line up with them. "
+                       "Click the map to move x₀.")
+        with c2:
+            st.plotly_chart(curvature_map_figure(field, codes, view.labels, view.theme, point=view.point,
+                                                 title="Curvature type of H at each point"),
+                            key="hessian_curvature_map")
+            st.caption("Convex: all eigenvalues > 0 (a bowl); concave: all < 0 (a dome); saddle: both signs; "
+                       "degenerate: an eigenvalue is 0; undefined: f or its derivatives are undefined there.")
 
     st.subheader("Export")
     full = st.toggle("Full precision (every digit of each float)", key="hess_full_precision")

@@ -97,5 +97,4 @@ def python_snippet(text: str, variables: Sequence[str], point) -> str:
         "analysis = f.analyze(x0)  # eigenvalues, eigenvectors, determinant, verdict",
         "print(H)",
         "print(analysis.eigenvalues, analysis.definiteness, analysis.verdict)",
-        "",
     ])

@@ -46,8 +46,8 @@ PRESETS: tuple[Preset, ...] = (
            "Four minima, four saddles and one maximum: the Hessian tells them apart. "
            "Snap to each critical point and read the verdict."),
     Preset("gaussian", "Gaussian bump", "exp(-(x^2 + y^2)/2)", ("x", "y"), (0.5, 0.3), (-3, 3), (-3, 3),
-           "Concave on the top, convex on the skirts, saddle-shaped in between. "
-           "The curvature map shows the ring where the Hessian changes type."),
+           "Concave on top (r < 1) and saddle-shaped beyond the ring r = 1. "
+           "Around the bump f always curves down, with eigenvalue −e^(−r²/2) < 0."),
     Preset("sincos", "sin(x) cos(y)", "sin(x) cos(y)", ("x", "y"), (1.0, 0.5), (-3.2, 3.2), (-3.2, 3.2),
            "A checkerboard of maxima, minima and saddles. "
            "H changes sign from cell to cell while ∇f∇fᵀ is never negative."),

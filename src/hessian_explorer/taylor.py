@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hessian_explorer.analysis import PointAnalysis, analyze_point
+from hessian_explorer.analysis import Curvature, PointAnalysis, analyze_point, classify_curvature
 from hessian_explorer.calculus import Function
-from hessian_explorer.plane import Plane
+from hessian_explorer.plane import Field, Plane
 
-__all__ = ["QuadraticModel", "quadratic_model", "plane_block", "plane_analysis", "neighbourhood"]
+__all__ = ["QuadraticModel", "quadratic_model", "plane_block", "plane_analysis", "plane_curvature",
+           "neighbourhood"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,18 @@ def plane_analysis(analysis: PointAnalysis, ix: int, iy: int) -> PointAnalysis:
     idx = [ix, iy]
     return analyze_point(np.asarray(analysis.point)[idx], analysis.value, np.asarray(analysis.gradient)[idx],
                          plane_block(analysis.hessian, ix, iy))
+
+
+def plane_curvature(field: Field) -> np.ndarray:
+    """Curvature type (:class:`Curvature` codes, shape ``(d, d)``) of the local model at each grid
+    point, within the plotted plane: the class of the plane's 2×2 block of H.
+
+    ``UNDEFINED`` wherever f, ∇f or H is not finite (the Hessian alone can be finite where f is
+    not, as for ``-log(1 - x - y)`` beyond ``x + y = 1``).
+    """
+    p = field.plane
+    codes = classify_curvature(plane_block(field.hessian, p.ix, p.iy))
+    return np.where(field.valid, codes, np.int8(Curvature.UNDEFINED)).astype(codes.dtype)
 
 
 def neighbourhood(plane: Plane, fraction: float = 0.25, density: int = 61) -> Plane:

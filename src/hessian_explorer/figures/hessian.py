@@ -15,16 +15,19 @@ import plotly.graph_objects as go
 
 from hessian_explorer.analysis import EIG_ATOL, EIG_RTOL, Curvature, Definiteness, PointAnalysis, Verdict
 from hessian_explorer.figures.landscape import NAN_COLOR, add_point, contour_figure, value_limits
+from hessian_explorer.figures.matrices import matrix_heatmap
 from hessian_explorer.figures.style import CRITICAL_STYLE, OKABE_ITO, Theme, apply_theme, fmt
-from hessian_explorer.plane import Field
+from hessian_explorer.plane import Field, Plane
 from hessian_explorer.taylor import QuadraticModel
 
-__all__ = ["quadratic_model_figure", "model_levels", "axis_segment", "curvature_map_figure", "CURVATURE_STYLE",
-           "hessian_summary", "eigen_table", "MODEL_NAME", "F_LEVELS_NAME"]
+__all__ = ["hessian_heatmap", "quadratic_model_figure", "model_levels", "axis_segment", "curvature_map_figure",
+           "CURVATURE_STYLE", "hessian_summary", "eigen_table", "MODEL_NAME", "F_LEVELS_NAME"]
 
-MODEL_NAME = "q, the quadratic model at x₀ (dashed)"
-F_LEVELS_NAME = "f at the same levels (solid)"
+MODEL_NAME = "q (dashed)"
+F_LEVELS_NAME = "f, same levels"
+NEIGHBOURHOOD_NAME = "neighbourhood of x₀"
 MODEL_COLOR = OKABE_ITO["vermillion"]
+F_COLOR = "#333333"
 
 # name and colour per Curvature code, following the critical-point markers (convex like a minimum...)
 CURVATURE_STYLE: dict[int, tuple[str, str]] = {
@@ -77,11 +80,12 @@ def quadratic_model_figure(field: Field, local: Field, model: QuadraticModel, ax
     """Filled contours of f over ``field`` with the quadratic model ``q`` near x₀ and its axes.
 
     ``local`` is f sampled on a small plane around x₀ (the neighbourhood); ``q`` is evaluated on
-    the same grid and both are drawn at shared levels centred at f(x₀), masked to the ellipse
-    inscribed in ``local``'s box. ``axes`` is the 2-variable analysis of the plane (see
+    the same grid and both are drawn at shared levels centred at f(x₀) (:func:`model_levels`),
+    masked to the ellipse inscribed in ``local``'s box, which is lightened so the lines stand out.
+    ``axes`` is the 2-variable analysis of the plane (see
     :func:`hessian_explorer.taylor.plane_analysis`): its eigenvectors become two black segments
-    through x₀ labelled ``λ₁``, ``λ₂`` (ascending). Nothing but f and x₀ is drawn when the model
-    is undefined.
+    through x₀ labelled ``λ₁``, ``λ₂`` (ascending). Only f and x₀ are drawn when the model is
+    undefined.
     """
     fig = contour_figure(field, labels, theme, click_grid=click_grid, title=title)
     plane, lp = field.plane, local.plane
@@ -90,34 +94,69 @@ def quadratic_model_figure(field: Field, local: Field, model: QuadraticModel, ax
     if model.defined:
         X, Y = np.meshgrid(local.x, local.y)
         outside = ((X - x0[0]) / radii[0]) ** 2 + ((Y - x0[1]) / radii[1]) ** 2 > 1.0
+        # a veil that lightens f's fill inside the neighbourhood; a contour trace, because plotly
+        # draws every contour above every scatter, whatever the trace order
+        fig.add_trace(go.Contour(x=local.x, y=local.y, z=np.where(outside, np.nan, 0.0), name=NEIGHBOURHOOD_NAME,
+                                 colorscale=[[0, "white"], [1, "white"]], opacity=0.7, showscale=False,
+                                 contours=dict(coloring="heatmap", showlines=False), hoverinfo="skip",
+                                 showlegend=False))
+        t = np.linspace(0, 2 * np.pi, 121)
+        fig.add_trace(go.Scatter(x=x0[0] + radii[0] * np.cos(t), y=x0[1] + radii[1] * np.sin(t), mode="lines",
+                                 name=NEIGHBOURHOOD_NAME, showlegend=False, hoverinfo="skip",
+                                 line=dict(color="black", width=1, dash="dot")))
         q = np.where(outside, np.nan, model(lp.grid_points()))
-        f_local = np.where(outside, np.nan, local.value)
         levels = model_levels(q, model.value)
         if levels.size:
-            fig.add_trace(_level_lines(local, f_local, levels, "white", theme.line_width * 0.7, "solid",
+            f_local = np.where(outside, np.nan, local.value)
+            fig.add_trace(_level_lines(local, f_local, levels, F_COLOR, theme.line_width * 0.5, "solid",
                                        F_LEVELS_NAME, hover=False))
             fig.add_trace(_level_lines(local, q, levels, MODEL_COLOR, theme.line_width, "dash", MODEL_NAME, hover=True))
             fig.add_trace(_legend_entry(MODEL_NAME, MODEL_COLOR, theme.line_width, "dash"))
-            fig.add_trace(_legend_entry(F_LEVELS_NAME, "white", theme.line_width, "solid"))
-        t = np.linspace(0, 2 * np.pi, 121)
-        fig.add_trace(go.Scatter(x=x0[0] + radii[0] * np.cos(t), y=x0[1] + radii[1] * np.sin(t), mode="lines",
-                                 name="neighbourhood of x₀", showlegend=False, hoverinfo="skip",
-                                 line=dict(color="rgba(255,255,255,0.8)", width=1, dash="dot")))
+            fig.add_trace(_legend_entry(F_LEVELS_NAME, F_COLOR, theme.line_width * 0.5, "solid"))
         if np.all(np.isfinite(axes.eigenvectors)):
             for k, sub in enumerate("₁₂"):
                 _add_axis(fig, axis_segment(x0, axes.eigenvectors[:, k], radii), axes.eigenvalues[k], sub,
                           plane.x_range, plane.y_range, theme)
     add_point(fig, x0, theme)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, traceorder="normal", itemwidth=60,
+                                  bgcolor="rgba(255,255,255,0)"),
+                      margin=dict(b=20 + 4 * theme.font_size))
+    return _axis_fonts(_true_shape(fig, plane), theme)
+
+
+def _true_shape(fig: go.Figure, plane: Plane) -> go.Figure:
+    """One unit is as long on both axes (so perpendicular eigenvectors look perpendicular), unless
+    the plotted ranges differ by more than a factor of 4 (the plot would become a sliver)."""
+    ratio = (plane.y_range[1] - plane.y_range[0]) / (plane.x_range[1] - plane.x_range[0])
+    if 0.25 <= ratio <= 4:
+        fig.update_yaxes(scaleanchor="x", scaleratio=1, constrain="domain")
+        fig.update_xaxes(constrain="domain")
+    return fig
+
+
+def hessian_heatmap(matrix: np.ndarray, labels: Sequence[str], theme: Theme, *, title: str | None = None) -> go.Figure:
+    """:func:`~hessian_explorer.figures.matrices.matrix_heatmap` (0-centred diverging scale,
+    annotated entries) with the theme's sizes on the row and column labels, and room for both the
+    title and the column labels above the matrix."""
+    fig = matrix_heatmap(matrix, labels, theme, title=title)
+    if title:
+        fig.update_layout(margin=dict(t=round(2 * theme.title_size + 2 * theme.font_size)))
+    return _axis_fonts(fig, theme)
+
+
+def _axis_fonts(fig: go.Figure, theme: Theme) -> go.Figure:
+    """Tick and axis-title sizes from the theme, set on the axes so no chart template shrinks them."""
+    fig.update_xaxes(tickfont=dict(size=theme.font_size), title_font=dict(size=theme.font_size))
+    fig.update_yaxes(tickfont=dict(size=theme.font_size), title_font=dict(size=theme.font_size))
     return fig
 
 
 def _add_axis(fig: go.Figure, ends: np.ndarray, lam: float, sub: str, x_range, y_range, theme: Theme) -> None:
     """One principal axis: black line on a white casing, with a boxed ``λ = …`` label at one end."""
     name = f"λ{sub} = {fmt(lam)}"
-    for color, width, legend in (("white", theme.line_width * 2.2, False), ("black", theme.line_width, True)):
+    for color, width in (("white", theme.line_width * 2.2), ("black", theme.line_width)):
         fig.add_trace(go.Scatter(x=ends[:, 0], y=ends[:, 1], mode="lines", name=f"axis of q: {name}",
-                                 line=dict(color=color, width=width), showlegend=False, hoverinfo="skip",
-                                 legendgroup=f"axis{sub}"))
+                                 line=dict(color=color, width=width), showlegend=False, hoverinfo="skip"))
     inside = [x_range[0] <= x <= x_range[1] and y_range[0] <= y <= y_range[1] for x, y in ends]
     x, y = ends[1] if inside[1] or not inside[0] else ends[0]
     x, y = float(np.clip(x, *x_range)), float(np.clip(y, *y_range))
@@ -154,8 +193,8 @@ def curvature_map_figure(field: Field, codes: np.ndarray, labels: tuple[str, str
     plane = field.plane
     fig.update_xaxes(title_text=labels[0], range=list(plane.x_range), showgrid=False, zeroline=False)
     fig.update_yaxes(title_text=labels[1], range=list(plane.y_range), showgrid=False, zeroline=False)
-    fig.update_layout(showlegend=False, plot_bgcolor=NAN_COLOR)
-    return apply_theme(fig, theme, title)
+    fig.update_layout(showlegend=False, plot_bgcolor="white")
+    return _axis_fonts(_true_shape(apply_theme(fig, theme, title), plane), theme)
 
 
 # -- words and tables ------------------------------------------------------------------------------
@@ -172,8 +211,10 @@ def hessian_summary(analysis: PointAnalysis, variables: Sequence[str]) -> str:
     f curves there (which eigenvector directions go up, down or stay flat).
 
     >>> from hessian_explorer import parse_function
-    >>> print(hessian_summary(parse_function("x^2 - 3y^2").analyze([0.0, 0.0]), ("x", "y")))
-    x₀ is a critical point (∇f = 0), so the second-derivative test applies: x₀ is a saddle point. H is indefinite here: f curves up along the x axis (λ = 2) and down along the y axis (λ = -6).
+    >>> text = hessian_summary(parse_function("x^2 - 3y^2").analyze([0.0, 0.0]), ("x", "y"))
+    >>> print(text.replace(". ", ".\\n"))
+    x₀ is a critical point (∇f = 0), so the second-derivative test applies: x₀ is a saddle point.
+    H is indefinite here: f curves up along the x axis (λ = 2) and down along the y axis (λ = -6).
     """
     a = analysis
     if a.definiteness is Definiteness.UNDEFINED:

@@ -51,7 +51,10 @@ def matrix_heatmap(matrix: np.ndarray, labels: Sequence[str], theme: Theme, *, t
     fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain")
     fig.update_xaxes(side="top", constrain="domain")
     side = min(theme.height, 140 + 90 * m.shape[0]) if height is None else height
-    return apply_theme(fig, theme, title, height=max(side, 300))
+    apply_theme(fig, theme, title, height=max(side, 300))
+    if title:  # column labels sit on top, between the title and the matrix
+        fig.update_layout(margin=dict(t=pair_top_margin(theme)))
+    return fig
 
 
 def matrix_pair(left: np.ndarray, right: np.ndarray, labels: Sequence[str], titles: tuple[str, str],

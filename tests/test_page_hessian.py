@@ -1,0 +1,184 @@
+"""AppTest: the Hessian page renders every preset and typed functions of 1 to 10 variables, shows
+the core's numbers, reacts to its widgets, and its Python snippet reproduces what it shows."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from hessian_explorer import parse_function
+from hessian_explorer.export import python_snippet
+from hessian_explorer.figures.hessian import MODEL_NAME
+from hessian_explorer.figures.style import fmt
+from hessian_explorer.presets import PRESETS, get_preset
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGE = "pages/2_hessian.py"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm_sandbox() -> None:
+    """Typed formulas are first checked in a worker process under a time limit; start its fork
+    server once here so the first typed formula is not charged the server's start-up time."""
+    from hessian_explorer.sandbox import checked_parse_function
+
+    checked_parse_function("x")
+
+
+def open_page(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if query:
+        at.query_params.update(query)
+    at.run()
+    return at.switch_page(PAGE).run()
+
+
+def type_function(at: AppTest, text: str) -> AppTest:
+    at.sidebar.radio(key="source").set_value("Type your own").run()
+    return at.sidebar.text_input(key="fn_text").set_value(text).run()
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def array(value) -> np.ndarray:
+    """A plotted array from the figure JSON (plotly writes numpy arrays as base64 typed arrays)."""
+    if isinstance(value, dict) and "bdata" in value:
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        return flat.reshape([int(n) for n in value["shape"].split(",")]) if "shape" in value else flat
+    return np.array(value, dtype=float)
+
+
+def heatmap(at: AppTest) -> dict:
+    return next(t for t in charts(at)[0]["data"] if t["type"] == "heatmap")
+
+
+def model_x(at: AppTest) -> np.ndarray:
+    return array(next(t for t in charts(at)[1]["data"] if t.get("name") == MODEL_NAME)["x"])
+
+
+def snippet(at: AppTest) -> str:
+    return next(c.value for c in at.code if c.value.startswith("# Recompute"))
+
+
+def run_snippet(code: str) -> dict:
+    namespace: dict = {}
+    exec(compile(code, "<snippet>", "exec"), namespace)  # tests only
+    return namespace
+
+
+@pytest.mark.parametrize("key", [p.key for p in PRESETS])
+def test_every_preset_shows_the_cores_numbers(key):
+    at = open_page({"p": key})
+    assert_clean(at)
+    preset = get_preset(key)
+    f = parse_function(preset.text, preset.variables)
+    analysis = f.analyze(preset.point)
+    heat = heatmap(at)
+    np.testing.assert_array_equal(array(heat["z"]), f.hessian(preset.point))
+    assert heat["zmid"] == 0 and heat["zmin"] == -heat["zmax"]
+    assert metric(at, "f at x₀") == fmt(analysis.value)
+    assert metric(at, "det H") == fmt(analysis.determinant)
+    assert any(f"verdict: {analysis.verdict}" in m.value for m in at.markdown)
+    assert len(charts(at)) == 3
+    assert at.table[0].value.shape[0] == f.n
+    assert any(f"H = {f.hessian_latex}" in el.value for el in at.latex)
+    assert snippet(at) == python_snippet(preset.text, preset.variables, preset.point)
+
+
+def test_moving_the_point_changes_every_number():
+    at = open_page({"p": "rosenbrock"})
+    before = (metric(at, "f at x₀"), array(heatmap(at)["z"]), snippet(at))
+    at.sidebar.number_input(key="x0_0").set_value(0.3).run()
+    assert_clean(at)
+    x, y = 0.3, 1.0
+    assert metric(at, "f at x₀") == fmt((1 - x) ** 2 + 100 * (y - x * x) ** 2) != before[0]
+    closed_form = [[2 - 400 * (y - x * x) + 800 * x * x, -400 * x], [-400 * x, 200.0]]
+    np.testing.assert_allclose(array(heatmap(at)["z"]), closed_form, rtol=1e-12)
+    assert "x0 = [0.3, 1.0]" in snippet(at) != before[2]
+    assert model_x(at).min() < 0.3 < model_x(at).max()  # the model moved with x₀
+
+
+def test_at_the_minimum_the_test_applies():
+    at = open_page({"p": "rosenbrock", "x0": "1,1"})
+    assert_clean(at)
+    np.testing.assert_array_equal(array(heatmap(at)["z"]), [[802.0, -400.0], [-400.0, 200.0]])
+    assert any("verdict: local minimum" in m.value for m in at.markdown)
+    assert any("x₀ is a local minimum" in m.value for m in at.markdown)
+
+
+def test_neighbourhood_slider_resizes_the_model():
+    at = open_page({"p": "saddle"})
+    width = np.ptp(model_x(at))
+    at.slider(key="hess_neighbourhood").set_value(0.4).run()
+    assert_clean(at)
+    assert np.ptp(model_x(at)) == pytest.approx(2 * width)
+
+
+def test_full_precision_toggle_writes_every_digit():
+    at = open_page({"p": "bowl", "x0": "0.1,0.2"})
+    outer = parse_function("x^2 + y^2").gradient_outer([0.1, 0.2])  # [[0.04.., 0.08..], ...]
+    assert "0.08" in at.code[1].value and repr(float(outer[0, 1])) not in at.code[1].value
+    at.toggle(key="hess_full_precision").set_value(True).run()
+    assert_clean(at)
+    assert repr(float(outer[0, 1])) in at.code[1].value
+    assert [b.key for b in at.get("download_button")] == ["hess_dl_hessian", "hess_dl_outer"]
+
+
+def test_typed_three_variables_use_the_full_matrix_and_say_the_maps_are_a_slice():
+    at = type_function(open_page(), "x^2 + y^2 z")
+    assert_clean(at)
+    point = [at.sidebar.number_input(key=f"x0_{i}").value for i in range(2)] + [at.sidebar.slider(key="x0_2").value]
+    x, y, z = point
+    np.testing.assert_allclose(array(heatmap(at)["z"]), [[2, 0, 0], [0, 2 * z, 2 * y], [0, 2 * y, 0]], rtol=1e-12)
+    assert any("2×2 block of H for (x, y)" in i.value for i in at.info)
+    assert at.table[0].value.shape[0] == 3 and len(charts(at)) == 3
+
+
+def test_one_variable_shows_the_matrix_without_maps():
+    at = type_function(open_page(), "x^3")
+    assert_clean(at)
+    x = at.sidebar.number_input(key="x0_0").value
+    assert array(heatmap(at)["z"]).tolist() == [[6 * x]]
+    assert len(charts(at)) == 1 and any("need two variables" in i.value for i in at.info)
+
+
+def test_ten_variables():
+    names = [f"x{i}" for i in range(10)]
+    at = type_function(open_page(), " + ".join(f"{n}^2" for n in names) + " + x0 x9")
+    assert_clean(at)
+    expected = 2 * np.eye(10)
+    expected[0, 9] = expected[9, 0] = 1.0
+    np.testing.assert_array_equal(array(heatmap(at)["z"]), expected)
+    assert at.table[0].value.shape[0] == 10
+
+
+def test_snippet_for_a_hostile_typed_formula_reproduces_the_heatmap():
+    text = "\\frac{\\theta^2}{\\nu}\n + \\xi \\cdot \\rho"
+    at = type_function(open_page(), text)
+    assert_clean(at)
+    ns = run_snippet(snippet(at))
+    assert ns["f"].text == text
+    np.testing.assert_array_equal(ns["H"], array(heatmap(at)["z"]))
+
+
+def test_undefined_point_is_explained_not_an_error():
+    at = open_page({"p": "neglog", "x0": "0.5,0.8"})  # log of 1 - x - y < 0
+    assert_clean(at)
+    assert any("undefined at x₀" in m.value for m in at.markdown)
+    assert metric(at, "f at x₀") == "undefined"
