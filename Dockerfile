@@ -2,8 +2,11 @@
 # Run: docker run -p 8501:8501 hessian-explorer   (then open http://localhost:8501)
 FROM python:3.11-slim
 
+# One BLAS thread per request: many sessions share the cores (oversubscription is slower).
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    OPENBLAS_NUM_THREADS=1 \
+    OMP_NUM_THREADS=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 

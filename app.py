@@ -6,6 +6,8 @@ from hessian_explorer.ui import cache, controls
 
 st.set_page_config(page_title="Hessian Explorer", page_icon="📐", layout="wide")
 
+# url paths match the names Streamlit derives from the file names (5_linear_regression.py ->
+# linear_regression), so a first visit to any page needs no "page not found" detour.
 FUNCTION_PAGES = [
     st.Page("pages/1_landscape.py", title="Landscape and gradient field", icon=":material/landscape:",
             url_path="landscape", default=True),
@@ -18,11 +20,11 @@ FUNCTION_PAGES = [
 
 MODEL_PAGES = [
     st.Page("pages/5_linear_regression.py", title="Linear regression (least squares)", icon=":material/show_chart:",
-            url_path="linear-regression"),
+            url_path="linear_regression"),
     st.Page("pages/6_logistic_regression.py", title="Logistic and softmax regression", icon=":material/category:",
-            url_path="logistic-regression"),
+            url_path="logistic_regression"),
     st.Page("pages/7_outer_products.py", title="Outer products done right", icon=":material/functions:",
-            url_path="outer-products"),
+            url_path="outer_products"),
 ]
 
 cache.warm_sandbox()
