@@ -35,12 +35,14 @@ __all__ = [
     "MAX_LENGTH",
     "MAX_TOKENS",
     "MAX_DEPTH",
+    "MAX_CALL_DEPTH",
     "MAX_VARIABLES",
 ]
 
 MAX_LENGTH = 1000  # characters of input
 MAX_TOKENS = 400  # tokens after tokenizing
 MAX_DEPTH = 40  # nesting of parentheses, function calls and unary signs
+MAX_CALL_DEPTH = 8  # functions inside functions: derivatives of deep compositions grow fast
 MAX_VARIABLES = 10
 MAX_EXPONENT = 1000  # |p| for a numeric exponent
 MAX_NUMBER_BITS = 4000  # numerator/denominator size of any exact number built (~1200 digits)
@@ -139,7 +141,8 @@ def _tokenize(text: str) -> list[_Token]:
             tokens.append(_Token("num", m.group(), col, space))
         elif latex and ch == "\\":
             m = _LATEX_COMMAND.match(text, i)
-            assert m is not None  # a backslash always matches "\\."
+            if m is None:
+                raise ExpressionError(f"a lone backslash at column {col}; LaTeX commands look like \\frac or \\sin", col)
             word = m.group(1)
             if word in _LATEX_IGNORED:
                 pass
@@ -193,10 +196,13 @@ def _tokenize(text: str) -> list[_Token]:
         space = False
         if len(tokens) > MAX_TOKENS:
             raise ExpressionError(
-                f"the expression is too long ({MAX_TOKENS} tokens at most); shorten it", col
+                f"the expression is too long at column {col} ({MAX_TOKENS} tokens at most); shorten it", col
             )
     tokens.append(_Token("end", "", n + 1, space))
     return tokens
+
+
+_PAIRS = {"(": ")", "[": "]", "{": "}"}
 
 
 def _check_nesting(tokens: Sequence[_Token]) -> None:
@@ -218,7 +224,13 @@ def _check_nesting(tokens: Sequence[_Token]) -> None:
                 raise ExpressionError(
                     f"unmatched closing '{tok.text}' at column {tok.column}", tok.column
                 )
-            stack.pop()
+            opening = stack.pop()
+            if _PAIRS[opening.text] != tok.text:
+                raise ExpressionError(
+                    f"'{tok.text}' at column {tok.column} does not match '{opening.text}' at column "
+                    f"{opening.column}; close it with '{_PAIRS[opening.text]}'",
+                    tok.column,
+                )
             depth -= 1
     if stack:
         tok = stack[-1]
@@ -241,13 +253,41 @@ def _rational_from_literal(text: str, column: int) -> sp.Rational:
     return sp.Rational(frac.numerator, frac.denominator)
 
 
+_UNDEFINED = (sp.zoo, sp.nan, sp.oo, -sp.oo)
+
+
+def _check_defined(value: sp.Expr, column: int) -> sp.Expr:
+    """Refuse a sub-expression that is undefined or infinite (log(0), 1/0, 0·∞) where it appears."""
+    if value.has(*_UNDEFINED):
+        raise ExpressionError(
+            f"the expression is undefined at column {column} (for example log(0), a division by "
+            "zero or 0·∞)",
+            column,
+        )
+    return value
+
+
+def _check_real_constant(value: sp.Expr, name: str, column: int) -> sp.Expr:
+    """A function of a constant must be a real number: ``asin(2)`` or ``log(-1)`` is refused here,
+    before sympy's assumption system spends seconds on what follows."""
+    if value.free_symbols:
+        return value
+    approx = value.evalf(15)
+    if not approx.is_Number:
+        if approx.is_real is False or approx.has(sp.I):
+            raise ExpressionError(
+                f"{name}(...) at column {column} is not a real number here; check its argument", column
+            )
+    return value
+
+
 def _check_number_size(value: sp.Expr, column: int) -> sp.Expr:
     if isinstance(value, sp.Rational) and max(value.p.bit_length(), value.q.bit_length()) > MAX_NUMBER_BITS:
         raise ExpressionError(
             f"the number built at column {column} is too large to work with; use smaller constants",
             column,
         )
-    return value
+    return _check_defined(value, column)
 
 
 class _Parser:
@@ -255,6 +295,7 @@ class _Parser:
         self.tokens = tokens
         self.pos = 0
         self.depth = 0
+        self.call_depth = 0
         self.allowed = allowed
         self.names: dict[str, sp.Symbol] = {}
         self.first_seen: dict[str, int] = {}
@@ -287,6 +328,15 @@ class _Parser:
 
     def leave(self) -> None:
         self.depth -= 1
+
+    def enter_call(self, tok: _Token) -> None:
+        self.call_depth += 1
+        if self.call_depth > MAX_CALL_DEPTH:
+            raise ExpressionError(
+                f"functions are nested too deeply at column {tok.column} (at most {MAX_CALL_DEPTH} "
+                "functions inside each other); simplify the expression",
+                tok.column,
+            )
 
     # -- grammar -------------------------------------------------------------------------------
     def parse(self) -> sp.Expr:
@@ -410,9 +460,11 @@ class _Parser:
                 )
             # Classroom style "sin x" and LaTeX "\sin x": the function takes the next power.
             self.enter(tok)
+            self.enter_call(tok)
             argument = self.power()
+            self.call_depth -= 1
             self.leave()
-            return FUNCTIONS[name][0](argument)
+            return _check_real_constant(_check_defined(FUNCTIONS[name][0](argument), tok.column), tok.text, tok.column)
         if name in CONSTANTS:
             return CONSTANTS[name]
         if called and (close := difflib.get_close_matches(name.lower(), list(FUNCTIONS) + list(ALIASES), n=1, cutoff=0.75)):
@@ -427,10 +479,12 @@ class _Parser:
         constructor, arities = FUNCTIONS[name]
         open_tok = self.expect("(", "'('")
         self.enter(open_tok)
+        self.enter_call(tok)
         args = [self.sum()]
         while self.tok.kind == ",":
             self.advance()
             args.append(self.sum())
+        self.call_depth -= 1
         self.leave()
         self.expect(")", f"')' to close {tok.text}(")
         if len(args) not in arities:
@@ -442,7 +496,7 @@ class _Parser:
             )
         if name == "log" and len(args) == 2 and (args[1] == 1 or args[1] == 0):
             raise ExpressionError(f"log base at column {tok.column} must not be 0 or 1", tok.column)
-        return constructor(*args)
+        return _check_real_constant(_check_defined(constructor(*args), tok.column), tok.text, tok.column)
 
     def variable(self, tok: _Token) -> sp.Symbol:
         name = tok.text
@@ -538,7 +592,16 @@ def parse_expression(text: str, variables: Sequence[str] | None = None) -> tuple
     tokens = _tokenize(text)
     _check_nesting(tokens)
     parser = _Parser(tokens, allowed)
-    expr = parser.parse()
+    try:
+        expr = parser.parse()
+    except ExpressionError:
+        raise
+    except (ArithmeticError, TypeError, ValueError, AttributeError, RecursionError) as err:
+        # sympy's automatic evaluation can fail on odd constants (e.g. acos(sin(10^300)))
+        raise ExpressionError(
+            f"this expression could not be evaluated symbolically ({type(err).__name__}); "
+            "try simpler constants"
+        ) from None
     if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise ExpressionError("the expression is undefined everywhere (it divides by zero or takes log(0))")
     if variables is not None:
