@@ -16,75 +16,56 @@ Conventions, fixed here and used everywhere:
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from fractions import Fraction
 from functools import cached_property
 from typing import Callable, Sequence
 
 import numpy as np
 import sympy as sp
-from sympy.printing.numpy import NumPyPrinter
-from sympy.printing.precedence import PRECEDENCE
 
 from hessian_explorer.analysis import PointAnalysis, analyze_point
+from hessian_explorer.kernels import compile_kernel, evaluate
 from hessian_explorer.parsing import ExpressionError, parse_expression
-from hessian_explorer.special import np_sigmoid, np_softplus
 
 __all__ = ["Function", "Evaluation", "parse_function", "MAX_DERIVATIVE_SIZE"]
 
 # Bound on the total size (tree nodes) of the gradient and Hessian: beyond it the symbolic work
 # and the compiled code would be too slow for an interactive answer within a second.
-MAX_DERIVATIVE_SIZE = 30_000
+MAX_DERIVATIVE_SIZE = 20_000
 
 
-class _NumpyCodePrinter(NumPyPrinter):
-    """NumPy printer tuned for speed and safety.
+def _compile(exprs: Sequence[sp.Expr], symbols: Sequence[sp.Symbol],
+             rows: Sequence[Sequence[int]] | None = None) -> Callable:
+    """Compile expressions of ``symbols`` into one kernel filling a table (see ``kernels``).
 
-    Small integer powers become products (numpy's generic ``power`` is slow), square roots use
-    ``sqrt``, exact rationals become float literals (no big-integer arithmetic at run time), and
-    ``sigmoid``/``softplus`` call stable implementations.
+    Variables are renamed to internal positional symbols first, so the generated code never
+    contains a user-chosen name. ``rows[k]`` lists the table rows that receive ``exprs[k]``.
     """
-
-    def _print_Pow(self, expr, rational=False):
-        base, exponent = expr.as_base_exp()
-        if exponent.is_Integer and 2 <= abs(int(exponent)) <= 8 and not base.is_Number:
-            factor = self.parenthesize(base, PRECEDENCE["Atom"])
-            product = "*".join([factor] * abs(int(exponent)))
-            return f"({product})" if exponent > 0 else f"(1.0/({product}))"
-        if exponent == sp.S.Half:
-            return f"numpy.sqrt({self._print(base)})"
-        if exponent == -sp.S.Half:
-            return f"(1.0/numpy.sqrt({self._print(base)}))"
-        if exponent == -1:
-            return f"(1.0/{self.parenthesize(base, PRECEDENCE['Atom'])})"
-        return super()._print_Pow(expr, rational=rational)
-
-    def _print_Rational(self, expr):
-        try:
-            value = float(Fraction(int(expr.p), int(expr.q)))
-        except OverflowError:
-            return "numpy.inf" if expr > 0 else "(-numpy.inf)"
-        return repr(value)
-
-    _print_Integer = _print_Rational
-
-    def _print_sigmoid(self, expr):
-        return f"_sigmoid({self._print(expr.args[0])})"
-
-    def _print_softplus(self, expr):
-        return f"_softplus({self._print(expr.args[0])})"
-
-
-_MODULES = [{"_sigmoid": np_sigmoid, "_softplus": np_softplus}, "numpy"]
-
-
-def _compile(exprs: Sequence[sp.Expr], symbols: Sequence[sp.Symbol]) -> Callable:
-    """Compile expressions of ``symbols`` into one numpy function returning a list of arrays."""
     internal = [sp.Symbol(f"_v{i}", real=True) for i in range(len(symbols))]
     renamed = [e.xreplace(dict(zip(symbols, internal))) for e in exprs]
-    return sp.lambdify(internal, renamed, modules=_MODULES, printer=_NumpyCodePrinter, cse=True)
+    try:
+        return compile_kernel(renamed, len(symbols), rows)
+    except (TypeError, ValueError, NotImplementedError) as err:  # e.g. an unevaluated Derivative
+        raise ExpressionError(
+            "the derivatives of this expression cannot be evaluated numerically "
+            f"({type(err).__name__}); rewrite it, for example without abs() around log or powers"
+        ) from err
+
+
+class _Budget:
+    """Total size (tree nodes) the gradient and Hessian may reach before the input is refused."""
+
+    def __init__(self, limit: int):
+        self.left = limit
+
+    def spend(self, expr: sp.Expr) -> sp.Expr:
+        self.left -= _tree_size([expr], self.left)
+        if self.left < 0:
+            raise ExpressionError(
+                "the derivatives of this expression are too large to work with interactively; "
+                "simplify it or use fewer nested functions"
+            )
+        return expr
 
 
 def _tree_size(exprs: Sequence[sp.Expr], limit: int) -> int:
@@ -96,42 +77,6 @@ def _tree_size(exprs: Sequence[sp.Expr], limit: int) -> int:
             if count > limit:
                 return count
     return count
-
-
-# Large batches are split across threads: numpy's ufuncs release the GIL, and chunks that fit
-# in cache are faster even on one core.
-_PARALLEL_MIN_POINTS = 16_384
-_THREADS = max(1, min(4, os.cpu_count() or 1))
-_POOL: ThreadPoolExecutor | None = None
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="hessian-explorer")
-    return _POOL
-
-
-def _evaluate_rows(fn: Callable, columns: np.ndarray, rows: int) -> np.ndarray:
-    """Run a compiled function on ``columns`` (``n x N``) into a ``rows x N`` float array.
-
-    Non-finite results become ``nan``; no floating-point warnings escape.
-    """
-    n_points = columns.shape[1]
-    out = np.empty((rows, n_points))
-
-    def work(chunk: slice) -> None:
-        with np.errstate(all="ignore"):  # errstate is per thread
-            for k, r in enumerate(fn(*columns[:, chunk])):
-                out[k, chunk] = r
-
-    if n_points >= _PARALLEL_MIN_POINTS and _THREADS > 1:
-        step = -(-n_points // _THREADS)
-        list(_pool().map(work, [slice(i, i + step) for i in range(0, n_points, step)]))
-    else:
-        work(slice(None))
-    out[~np.isfinite(out)] = np.nan
-    return out
 
 
 @dataclass(frozen=True)
@@ -175,22 +120,17 @@ class Function:
         self.variables = tuple(s.name for s in self.symbols)
         self.text = text
         n = len(self.symbols)
-        self.gradient_expr = tuple(sp.diff(expr, s) for s in self.symbols)
+        # The size budget is spent as derivatives are built, so runaway work stops early.
+        budget = _Budget(MAX_DERIVATIVE_SIZE)
+        self.gradient_expr = tuple(budget.spend(sp.diff(expr, s)) for s in self.symbols)
         entries = {}
         for i in range(n):
             for j in range(i, n):
                 entry = sp.diff(self.gradient_expr[i], self.symbols[j])
-                entries[i, j] = entries[j, i] = entry.replace(sp.DiracDelta, lambda *a: sp.S.Zero)
+                entry = budget.spend(entry.replace(sp.DiracDelta, lambda *a: sp.S.Zero))
+                entries[i, j] = entries[j, i] = entry
         self.hessian_expr = sp.ImmutableMatrix(n, n, lambda i, j: entries[i, j])
         self._upper = [(i, j) for i in range(n) for j in range(i, n)]
-        # row of the upper-triangle table that holds entry (i, j), for all i, j (row-major)
-        self._full_index = np.array([self._upper.index((min(i, j), max(i, j))) for i in range(n) for j in range(n)])
-        size = _tree_size([*self.gradient_expr, *(entries[ij] for ij in self._upper)], MAX_DERIVATIVE_SIZE)
-        if size > MAX_DERIVATIVE_SIZE:
-            raise ExpressionError(
-                "the derivatives of this expression are too large to work with interactively; "
-                "simplify it or use fewer nested functions"
-            )
 
     def __repr__(self) -> str:
         return f"Function({self.expr!s}, variables={self.variables})"
@@ -220,6 +160,12 @@ class Function:
         return sp.ImmutableMatrix(g * g.T)
 
     # -- compiled evaluators -------------------------------------------------------------------
+    # Each kernel fills a table of rows x points: the Hessian's upper triangle is computed once
+    # and written to both (i, j) and (j, i), rows in row-major order of the n x n matrix.
+    def _hessian_rows(self, offset: int = 0) -> list[list[int]]:
+        n = self.n
+        return [sorted({offset + i * n + j, offset + j * n + i}) for i, j in self._upper]
+
     @cached_property
     def _value_fn(self) -> Callable:
         return _compile([self.expr], self.symbols)
@@ -230,12 +176,14 @@ class Function:
 
     @cached_property
     def _hessian_fn(self) -> Callable:
-        return _compile([self.hessian_expr[i, j] for i, j in self._upper], self.symbols)
+        return _compile([self.hessian_expr[i, j] for i, j in self._upper], self.symbols, self._hessian_rows())
 
     @cached_property
     def _all_fn(self) -> Callable:
+        n = self.n
         exprs = [self.expr, *self.gradient_expr, *(self.hessian_expr[i, j] for i, j in self._upper)]
-        return _compile(exprs, self.symbols)
+        rows = [[k] for k in range(1 + n)] + self._hessian_rows(1 + n)
+        return _compile(exprs, self.symbols, rows)
 
     def compile(self) -> "Function":
         """Build every numeric evaluator now (they are otherwise built on first use)."""
@@ -252,23 +200,22 @@ class Function:
             )
         return x
 
-    def _table(self, fn: Callable, x: np.ndarray, rows: int) -> np.ndarray:
-        """Evaluate ``fn`` (returning ``rows`` results) at points ``x``: array ``(rows, N)``."""
-        return _evaluate_rows(fn, np.ascontiguousarray(x.reshape(-1, self.n).T), rows)
+    def _table(self, fn: Callable, x: np.ndarray) -> np.ndarray:
+        """Evaluate kernel ``fn`` at points ``x`` (..., n): its table, an array ``(rows, N)``."""
+        return evaluate(fn, x.reshape(-1, self.n))
 
     def _hessian_from_rows(self, rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-        full = rows[self._full_index].reshape((self.n, self.n) + shape)
-        return np.moveaxis(full, (0, 1), (-2, -1))
+        return np.moveaxis(rows.reshape((self.n, self.n) + shape), (0, 1), (-2, -1))
 
     def value(self, points) -> np.ndarray:
         """``f`` at points of shape ``(..., n)``; returns shape ``(...)``, ``nan`` where undefined."""
         x = self._points(points)
-        return self._table(self._value_fn, x, 1)[0].reshape(x.shape[:-1])
+        return self._table(self._value_fn, x)[0].reshape(x.shape[:-1])
 
     def gradient(self, points) -> np.ndarray:
         """``∇f`` at points of shape ``(..., n)``; returns shape ``(..., n)``."""
         x = self._points(points)
-        rows = self._table(self._gradient_fn, x, self.n)
+        rows = self._table(self._gradient_fn, x)
         return np.moveaxis(rows.reshape((self.n,) + x.shape[:-1]), 0, -1)
 
     def hessian(self, points) -> np.ndarray:
@@ -278,14 +225,14 @@ class Function:
         entries are broadcast to the full shape.
         """
         x = self._points(points)
-        rows = self._table(self._hessian_fn, x, len(self._upper))
+        rows = self._table(self._hessian_fn, x)
         return self._hessian_from_rows(rows, x.shape[:-1])
 
     def evaluate(self, points) -> Evaluation:
         """Value, gradient and Hessian in one pass with shared subexpressions."""
         x = self._points(points)
         shape, n = x.shape[:-1], self.n
-        rows = self._table(self._all_fn, x, 1 + n + len(self._upper))
+        rows = self._table(self._all_fn, x)
         value = rows[0].reshape(shape)
         gradient = np.moveaxis(rows[1 : 1 + n].reshape((n,) + shape), 0, -1)
         return Evaluation(value, gradient, self._hessian_from_rows(rows[1 + n :], shape))
@@ -339,4 +286,12 @@ def parse_function(text: str, variables: Sequence[str] | None = None) -> Functio
     (('x', 'y'), [8.0, 3.0])
     """
     expr, symbols = parse_expression(text, variables)
-    return Function(expr, symbols, text=text).compile()
+    try:
+        return Function(expr, symbols, text=text).compile()
+    except ExpressionError:
+        raise
+    except (ArithmeticError, TypeError, ValueError, AttributeError, RecursionError) as err:
+        raise ExpressionError(
+            f"the derivatives of this expression could not be built ({type(err).__name__}); "
+            "try a simpler form"
+        ) from None

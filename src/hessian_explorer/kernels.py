@@ -1,0 +1,561 @@
+"""Compiled numpy kernels: many sympy expressions evaluated together, fast, on batches of points.
+
+:func:`compile_kernel` turns expressions of internal symbols ``_v0 .. _v{n-1}`` into one numpy
+function that fills rows of a table: row ``r`` of the result holds the expression assigned to it
+at every point. :func:`evaluate` runs it on an ``(N, n)`` batch:
+
+- the points are processed in cache-sized chunks (a few thousand points), so every intermediate
+  array stays in the CPU cache, and large batches are split across a small thread pool (numpy's
+  ufuncs release the GIL);
+- the generated code is three-address numpy: every operation writes into a preallocated buffer
+  (``out=``), buffers are reused as soon as a value is dead, and each final value is written
+  straight into its row of the table;
+- before common-subexpression elimination the expressions are rewritten so that shared work is
+  visible: ``exp(2 a)`` becomes ``exp(a)**2`` when ``exp(a)`` is needed too, negative and half-integer
+  powers share one ``1/b`` or ``sqrt(b)``, integer powers become products;
+- rows whose expression is a constant are filled once; a row can be the copy of another (the
+  mirrored half of a symmetric Hessian);
+- non-finite results become ``nan`` and no floating-point warning escapes.
+
+The generated source contains only internal names (``w0``, ``t3``, ``o2``, numpy ufuncs) and float
+literals, never a name typed by a user; it can be read with ``inspect.getsource``. A node the
+generator does not know falls back to ``sympy.lambdify`` with the same table interface.
+"""
+
+from __future__ import annotations
+
+import itertools
+import linecache
+import math
+import os
+import re
+import threading
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable, Sequence
+
+import numpy as np
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.precedence import PRECEDENCE
+
+from hessian_explorer.special import np_sigmoid, np_softplus, sigmoid, softplus
+
+__all__ = ["Layout", "compile_kernel", "evaluate"]
+
+# Points per chunk: 8192 doubles are 64 KiB per buffer, so a kernel's working set stays in L2.
+CHUNK = 8192
+# Doubles of workspace per thread; kernels with many live buffers get shorter chunks.
+_WORKSPACE_BUDGET = 48 * CHUNK
+# Batches at least this large are split across threads (when the machine has cores to spare).
+PARALLEL_MIN_POINTS = 3 * CHUNK
+THREADS = max(1, min(4, os.cpu_count() or 1))
+# Integer powers up to this are products (binary powering); larger ones call numpy.power.
+_MAX_PRODUCT_POWER = 16
+
+
+# -- placeholders that keep shared work visible to common-subexpression elimination --------------
+class _exp(sp.Function):  # noqa: N801 - unevaluated exp: sympy would fold exp(a)**2 into exp(2a)
+    nargs = 1
+
+
+class _inv(sp.Function):  # noqa: N801 - 1/b, shared between b**-1, b**-2, ...
+    nargs = 1
+
+
+class _sqrt(sp.Function):  # noqa: N801 - sqrt(b), shared between b**(1/2), b**(-3/2), ...
+    nargs = 1
+
+
+_UFUNCS: dict[type, str] = {
+    sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.asin: "arcsin", sp.acos: "arccos",
+    sp.atan: "arctan", sp.sinh: "sinh", sp.cosh: "cosh", sp.tanh: "tanh", sp.log: "log",
+    sp.Abs: "absolute", sp.sign: "sign", _exp: "exp", _sqrt: "sqrt",
+}
+_HELPERS: dict[type, str] = {sigmoid: "_sigmoid", softplus: "_softplus"}
+
+
+class _Unsupported(Exception):
+    """The generator has no translation for a node; the caller falls back to lambdify."""
+
+
+def _const(expr: sp.Expr) -> float:
+    """A numeric sympy expression as a float (``nan`` if it is not real, ``±inf`` on overflow)."""
+    if isinstance(expr, sp.Rational):
+        try:
+            return float(Fraction(int(expr.p), int(expr.q)))
+        except OverflowError:
+            return math.inf if expr > 0 else -math.inf
+    if expr.has(_exp, _inv, _sqrt):  # placeholders from _rewrite have no numeric value of their own
+        expr = expr.replace(_exp, sp.exp).replace(_inv, lambda b: 1 / b).replace(_sqrt, sp.sqrt)
+    try:
+        value = complex(expr.evalf(17))
+    except OverflowError:
+        return math.inf if expr.is_positive else (-math.inf if expr.is_negative else math.nan)
+    except (TypeError, ValueError):
+        return math.nan
+    return value.real if value.imag == 0 else math.nan
+
+
+def _rewrite(exprs: list[sp.Expr]) -> list[sp.Expr]:
+    """Rewrite powers and exponentials so that CSE can share their work (see the module doc)."""
+
+    def pow_(base, exponent):
+        if base.is_number or not exponent.is_Rational:
+            return sp.Pow(base, exponent)
+        if exponent.is_Integer:
+            k = int(exponent)
+            return sp.Pow(_inv(base), -k, evaluate=False) if k < -1 else (_inv(base) if k == -1 else sp.Pow(base, k))
+        if exponent.q == 2:
+            root = _sqrt(base)
+            k = int(exponent.p)
+            if k == 1:
+                return root
+            if k == -1:
+                return _inv(root)
+            return sp.Pow(root, k) if k > 0 else sp.Pow(_inv(root), -k, evaluate=False)
+        return sp.Pow(base, exponent)
+
+    exprs = [e.replace(sp.exp, _exp).replace(lambda e: e.is_Pow, lambda e: pow_(*e.args)) for e in exprs]
+    # exp(k a) -> exp(a)**k when exp(a) is needed anyway (k = 2, 3, 4): a product, not an exp.
+    args = {e.args[0] for expr in exprs for e in expr.atoms(_exp)}
+    mapping = {}
+    for a in args:
+        for k in (2, 3, 4):
+            if (a / k) in args:
+                mapping[_exp(a)] = sp.Pow(_exp(a / k), k)
+                break
+    return [e.xreplace(mapping) for e in exprs] if mapping else exprs
+
+
+# -- three-address code generation --------------------------------------------------------------
+@dataclass(frozen=True)
+class Layout:
+    """How a compiled kernel fills its table.
+
+    The kernel is called as ``fn(W, O)`` once per chunk: ``W`` is a ``(n + buffers, L)`` workspace
+    whose first ``n`` rows hold the coordinates of ``L`` points, ``O`` the ``(rows, L)`` slice of the
+    table. It writes every row except those in ``constants`` (row -> value), which
+    :func:`evaluate` fills once.
+    """
+
+    n: int
+    rows: int
+    buffers: int
+    constants: dict[int, float]
+
+
+class _Emitter:
+    """Emit numpy calls with ``out=`` for CSE'd expressions, reusing dead buffers.
+
+    Operands are buffer names (``w<i>`` coordinates, ``t<j>`` temporaries, ``o<r>`` table rows) or
+    floats. A temporary is *owned* while it holds a named (CSE) value or a base being powered;
+    other temporaries die where they are used.
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.names: dict[sp.Symbol, str | float] = {}
+        self.owned: set[str] = set()
+        self.free: list[str] = []
+        self.count = 0
+
+    def alloc(self) -> str:
+        if self.free:
+            return self.free.pop()
+        self.count += 1
+        return f"t{self.count - 1}"
+
+    def release(self, operand) -> None:
+        if isinstance(operand, str) and operand[0] == "t" and operand not in self.owned and operand not in self.free:
+            self.free.append(operand)
+
+    def call(self, fn: str, args: Sequence, out: str | None = None) -> str:
+        """``fn(*args, out=...)``; operands die here (elementwise, so ``out`` may alias one)."""
+        for a in args:
+            self.release(a)
+        out = out or self.alloc()
+        self.lines.append(f"{fn}({', '.join(_operand(a) for a in args)}, out={out})")
+        return out
+
+    def finish(self, operand, out: str | None):
+        """Put ``operand`` into ``out`` if asked; retargets the op that produced a temporary."""
+        if out is None or operand == out:
+            return operand
+        if isinstance(operand, str) and operand[0] == "t" and operand not in self.owned \
+                and self.lines and self.lines[-1].endswith(f"out={operand})"):
+            self.lines[-1] = self.lines[-1][: -len(f"{operand})")] + f"{out})"
+            self.release(operand)
+            return out
+        if isinstance(operand, str):
+            self.lines.append(f"_copyto({out}, {operand})")
+            self.release(operand)
+        else:
+            self.lines.append(f"{out}.fill({_operand(operand)})")
+        return out
+
+    def emit(self, expr: sp.Expr, out: str | None = None):
+        """Emit code for ``expr`` and return its operand (``out`` if given)."""
+        if expr.is_Symbol:
+            return self.finish(self.names[expr], out)
+        if not expr.free_symbols:
+            return self.finish(_const(expr), out)
+        if expr.is_Add:
+            return self.finish(self._add(expr), out)
+        if expr.is_Mul:
+            return self.finish(self._mul(expr), out)
+        if expr.is_Pow:
+            base, exponent = expr.args
+            if exponent.is_Integer and 2 <= int(exponent) <= _MAX_PRODUCT_POWER:
+                return self.finish(self._power(self.emit(base), int(exponent)), out)
+            return self.call("_power", [self.emit(base), self.emit(exponent)], out)
+        if isinstance(expr, _inv):
+            return self.call("_divide", [1.0, self.emit(expr.args[0])], out)
+        fn = type(expr)
+        if fn in _UFUNCS and len(expr.args) == 1:
+            return self.call(f"_{_UFUNCS[fn]}", [self.emit(expr.args[0])], out)
+        if fn in _HELPERS and len(expr.args) == 1:
+            arg = self.emit(expr.args[0])
+            self.release(arg)
+            out = out or self.alloc()
+            self.lines.append(f"_copyto({out}, {_HELPERS[fn]}({_operand(arg)}))")
+            return out
+        raise _Unsupported(type(expr).__name__)
+
+    def _power(self, base, k: int):
+        """``base**k`` (k >= 2) by left-to-right binary powering: at most 2 log2(k) products."""
+        if not isinstance(base, str):
+            try:
+                return float(base) ** k
+            except OverflowError:
+                return math.inf if base > 0 or k % 2 == 0 else -math.inf
+        protect = base[0] == "t" and base not in self.owned
+        if protect:
+            self.owned.add(base)
+        acc = base
+        for bit in bin(k)[3:]:
+            acc = self.call("_multiply", [acc, acc])
+            if bit == "1":
+                acc = self.call("_multiply", [acc, base])
+        if protect:
+            self.owned.discard(base)
+            self.release(base)
+        return acc
+
+    def _add(self, expr: sp.Add):
+        const, plus, minus = 0.0, [], []
+        for term in expr.args:
+            if not term.free_symbols:
+                const += _const(term)
+            elif term.could_extract_minus_sign():
+                minus.append(-term)
+            else:
+                plus.append(term)
+        acc = None
+        if not plus and const != 0.0:  # c - a - b
+            acc = self.call("_subtract", [const, self.emit(minus.pop(0))])
+            const = 0.0
+        elif not plus:  # start from the first negative term itself: -a*b is one product, not two ops
+            acc = self.emit(-minus.pop(0))
+        for term in plus:
+            value = self.emit(term)
+            acc = value if acc is None else self.call("_add", [acc, value])
+        for term in minus:
+            acc = self.call("_subtract", [acc, self.emit(term)])
+        return acc if const == 0.0 else self.call("_add", [acc, const])
+
+    def _mul(self, expr: sp.Mul):
+        coeff, factors = expr.as_coeff_mul()
+        c = _const(coeff)
+        numerator, denominator = [], []
+        for f in factors:
+            if isinstance(f, _inv):  # an inline 1/b (used once): divide instead
+                denominator.append(f.args[0])
+            elif f.is_Pow and isinstance(f.args[0], _inv):
+                denominator.append(sp.Pow(f.args[0].args[0], f.args[1], evaluate=False))
+            else:
+                numerator.append(f)
+        acc = den = None
+        for f in numerator:
+            value = self.emit(f)
+            acc = value if acc is None else self.call("_multiply", [acc, value])
+        for f in denominator:
+            value = self.emit(f)
+            den = value if den is None else self.call("_multiply", [den, value])
+        if c == -1.0 and den is None and isinstance(acc, str):
+            return self.call("_negative", [acc])
+        if c != 1.0:
+            acc = c if acc is None else self.call("_multiply", [acc, c])
+        if den is not None:
+            acc = self.call("_divide", [1.0 if acc is None else acc, den])
+        return acc
+
+
+def _operand(x) -> str:
+    if isinstance(x, str):
+        return x
+    if math.isnan(x):
+        return "_nan"
+    if math.isinf(x):
+        return "_inf" if x > 0 else "(-_inf)"
+    return repr(float(x))
+
+
+_NAMESPACE = {
+    **{f"_{name}": getattr(np, name) for name in set(_UFUNCS.values()) | {
+        "add", "subtract", "multiply", "divide", "negative", "power", "copyto"}},
+    "_sigmoid": np_sigmoid,
+    "_softplus": np_softplus,
+    "_nan": math.nan,
+    "_inf": math.inf,
+}
+_counter = itertools.count()
+
+
+def _generate(exprs: Sequence[sp.Expr], n: int, rows: Sequence[Sequence[int]]) -> Callable:
+    """Three-address code for ``exprs`` (of ``_v0..``); ``rows[k]`` lists the table rows of expr k."""
+    replacements, reduced = sp.cse(_rewrite(list(exprs)), symbols=sp.numbered_symbols("_c"), order="none")
+    em = _Emitter()
+    for i in range(n):
+        em.names[sp.Symbol(f"_v{i}", real=True)] = f"w{i}"
+    # A CSE value's buffer is freed after the last statement that reads it.
+    statements = [e for _, e in replacements] + list(reduced)
+    last_use = {}
+    for s, e in enumerate(statements):
+        for sym in e.free_symbols:
+            last_use[sym] = s
+    dying: dict[int, list[sp.Symbol]] = {}
+    for sym, s in last_use.items():
+        dying.setdefault(s, []).append(sym)
+
+    def retire(s: int) -> None:
+        for sym in dying.get(s, ()):
+            operand = em.names.get(sym)
+            if isinstance(operand, str) and operand in em.owned:
+                em.owned.discard(operand)
+                em.release(operand)
+
+    # A CSE value that is itself an output is computed straight into that output's first row.
+    home = {}
+    for e, targets in zip(reduced, rows):
+        if e.is_Symbol and targets:
+            home.setdefault(e, f"o{targets[0]}")
+    for s, (sym, e) in enumerate(replacements):
+        operand = em.emit(e, out=home.get(sym))
+        if isinstance(operand, str) and operand[0] == "t":
+            em.owned.add(operand)
+        em.names[sym] = operand
+        retire(s)
+    constants: dict[int, float] = {}
+    for k, (e, targets) in enumerate(zip(reduced, rows)):
+        if targets and not e.free_symbols:
+            constants.update((r, _const(e)) for r in targets)
+        elif targets:
+            first, *others = targets
+            em.emit(e, out=f"o{first}")
+            em.lines += [f"_copyto(o{r}, o{first})" for r in others]
+        retire(len(replacements) + k)
+
+    used = {word for line in em.lines for word in re.findall(r"\b[wo]\d+\b", line)}
+    header = [f"w{i} = _W[{i}]" for i in range(n) if f"w{i}" in used]
+    header += [f"t{j} = _W[{n + j}]" for j in range(em.count)]
+    header += [f"o{r} = _O[{r}]" for r in sorted({r for t in rows for r in t}) if f"o{r}" in used]
+    source = "def _kernel(_W, _O):\n" + "".join(f"    {line}\n" for line in header + em.lines or ["pass"])
+    fn = _exec(source)
+    fn.layout = Layout(n=n, rows=1 + max((r for t in rows for r in t), default=-1), buffers=em.count,
+                       constants=constants)
+    return fn
+
+
+def _exec(source: str) -> Callable:
+    """Compile generated source (internal names only), readable by ``inspect.getsource``."""
+    filename = f"<hessian_explorer kernel {next(_counter)}>"
+    namespace = dict(_NAMESPACE)
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - generated text, no user names
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    fn = namespace["_kernel"]
+    weakref.finalize(fn, linecache.cache.pop, filename, None)
+    return fn
+
+
+# -- fallback: sympy.lambdify with the project's numpy printer ----------------------------------
+class _NumpyCodePrinter(NumPyPrinter):
+    """NumPy printer for the fallback path: small integer powers as products, rationals as
+    floats, ``sigmoid``/``softplus`` through their stable implementations."""
+
+    def _print_Pow(self, expr, rational=False):
+        base, exponent = expr.as_base_exp()
+        if exponent.is_Integer and 2 <= abs(int(exponent)) <= 8 and not base.is_Number:
+            factor = self.parenthesize(base, PRECEDENCE["Atom"])
+            product = "*".join([factor] * abs(int(exponent)))
+            return f"({product})" if exponent > 0 else f"(1.0/({product}))"
+        if exponent == sp.S.Half:
+            return f"numpy.sqrt({self._print(base)})"
+        if exponent == -sp.S.Half:
+            return f"(1.0/numpy.sqrt({self._print(base)}))"
+        if exponent == -1:
+            return f"(1.0/{self.parenthesize(base, PRECEDENCE['Atom'])})"
+        return super()._print_Pow(expr, rational=rational)
+
+    def _print_Rational(self, expr):
+        value = _const(expr)
+        return repr(value) if math.isfinite(value) else ("numpy.inf" if value > 0 else "(-numpy.inf)")
+
+    _print_Integer = _print_Rational
+
+    def _print_sigmoid(self, expr):
+        return f"_sigmoid({self._print(expr.args[0])})"
+
+    def _print_softplus(self, expr):
+        return f"_softplus({self._print(expr.args[0])})"
+
+
+def _lambdify_kernel(exprs: Sequence[sp.Expr], n: int, rows: Sequence[Sequence[int]]) -> Callable:
+    internal = [sp.Symbol(f"_v{i}", real=True) for i in range(n)]
+    fn = sp.lambdify(internal, list(exprs), cse=True, printer=_NumpyCodePrinter,
+                     modules=[{"_sigmoid": np_sigmoid, "_softplus": np_softplus}, "numpy"])
+
+    def kernel(W: np.ndarray, O: np.ndarray) -> None:
+        for value, targets in zip(fn(*W[:n]), rows):
+            for r in targets:
+                O[r] = value
+
+    kernel.layout = Layout(n=n, rows=1 + max((r for t in rows for r in t), default=-1), buffers=0, constants={})
+    return kernel
+
+
+def compile_kernel(exprs: Sequence[sp.Expr], n: int, rows: Sequence[Sequence[int]] | None = None) -> Callable:
+    """Compile ``exprs`` of the symbols ``_v0.._v{n-1}`` (``real=True``) into a kernel for :func:`evaluate`.
+
+    ``rows[k]`` lists the table rows that receive ``exprs[k]`` (default: row k only). The result is
+    the generated function ``kernel(W, O)``; its ``layout`` attribute (a :class:`Layout`) says how
+    to call it.
+    """
+    rows = [[k] for k in range(len(exprs))] if rows is None else [list(r) for r in rows]
+    try:
+        return _generate(exprs, n, rows)
+    except (_Unsupported, RecursionError):
+        return _lambdify_kernel(exprs, n, rows)
+
+
+# -- running a kernel ------------------------------------------------------------------------------
+_POOL: ThreadPoolExecutor | None = None
+_LOCK = threading.Lock()
+_SPARE: list[np.ndarray] = []  # workspaces not in use, reused across calls and threads
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=THREADS - 1, thread_name_prefix="hessian-explorer")
+    return _POOL
+
+
+def _acquire(rows: int, cols: int) -> np.ndarray:
+    with _LOCK:
+        for i, ws in enumerate(_SPARE):
+            if ws.shape[0] >= rows and ws.shape[1] >= cols:
+                return _SPARE.pop(i)
+    return np.empty((rows, cols))
+
+
+def _release(ws: np.ndarray) -> None:
+    with _LOCK:
+        if len(_SPARE) < 2 * THREADS:
+            _SPARE.append(ws)
+
+
+def _fill(kernel: Callable, x: np.ndarray, table: np.ndarray, ws: np.ndarray, lo: int, hi: int) -> None:
+    """One chunk: points ``x[lo:hi]`` into ``table[:, lo:hi]`` using workspace ``ws``."""
+    n = kernel.layout.n
+    W = ws[:, : hi - lo]
+    np.copyto(W[:n], x[lo:hi].T)
+    O = table[:, lo:hi]
+    kernel(W, O)
+    if not math.isfinite(O.sum()):  # one cheap pass while the chunk is in cache
+        O[~np.isfinite(O)] = np.nan
+
+
+def _chunks(n_points: int, chunk: int) -> list[tuple[int, int]]:
+    count = -(-n_points // chunk)
+    size = -(-n_points // count)  # equal chunks, none tiny
+    return [(lo, min(lo + size, n_points)) for lo in range(0, n_points, size)]
+
+
+class _Job:
+    """Chunks that threads take in turn from a shared counter, so a thread that the OS leaves
+    waiting holds up at most one chunk; the caller's thread works too."""
+
+    def __init__(self, kernel: Callable, x: np.ndarray, table: np.ndarray, bounds: list[tuple[int, int]]):
+        self.kernel, self.x, self.table, self.bounds = kernel, x, table, bounds
+        self._next = itertools.count()  # next() is atomic under the GIL
+        self._left = len(bounds)
+        self._lock = threading.Lock()
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+
+    def work(self) -> None:
+        layout, ws = self.kernel.layout, None
+        try:
+            with np.errstate(all="ignore"):  # errstate is per thread
+                while (i := next(self._next)) < len(self.bounds):
+                    if ws is None:
+                        ws = _acquire(layout.n + layout.buffers, self.bounds[0][1])
+                    _fill(self.kernel, self.x, self.table, ws, *self.bounds[i])
+                    with self._lock:
+                        self._left -= 1
+                        if not self._left:
+                            self.done.set()
+        except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
+            self.error = err
+            self.done.set()
+        finally:
+            if ws is not None:
+                _release(ws)
+
+
+def _cores_to_spare() -> bool:
+    """Whether a second thread can help: more than one thread allowed and, on average over the
+    last minute, fewer runnable processes than cores. On a busy machine the threads would mostly
+    wait for each other (and for the GIL), so one thread is faster there."""
+    if THREADS < 2:
+        return False
+    try:
+        return os.getloadavg()[0] < (os.cpu_count() or 1)
+    except (AttributeError, OSError):
+        return True
+
+
+def evaluate(kernel: Callable, x: np.ndarray) -> np.ndarray:
+    """The table of a compiled kernel at points ``x`` of shape ``(N, n)``: an array ``(rows, N)``.
+
+    Non-finite entries are ``nan``; no floating-point warning escapes.
+    """
+    layout = kernel.layout
+    n_points = x.shape[0]
+    table = np.empty((layout.rows, n_points))
+    for r, value in layout.constants.items():
+        table[r].fill(value if math.isfinite(value) else math.nan)
+    if n_points == 0 or len(layout.constants) == layout.rows:
+        return table
+    bounds = _chunks(n_points, max(1024, min(CHUNK, _WORKSPACE_BUDGET // (layout.n + layout.buffers))))
+    if len(bounds) >= 3 and n_points >= PARALLEL_MIN_POINTS and _cores_to_spare():
+        job = _Job(kernel, x, table, bounds)
+        for _ in range(min(THREADS, len(bounds)) - 1):
+            _pool().submit(job.work)
+        job.work()
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return table
+    ws = _acquire(layout.n + layout.buffers, bounds[0][1])
+    try:
+        with np.errstate(all="ignore"):
+            for lo, hi in bounds:
+                _fill(kernel, x, table, ws, lo, hi)
+    finally:
+        _release(ws)
+    return table
