@@ -32,7 +32,8 @@ IDLE = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-
 # screenshot name -> (url path, minimum number of plotly charts the page draws);
 # the default page (landscape) lives at the root.
 PAGES = {"landscape": ("", 2), "hessian": ("hessian", 2), "curvature": ("curvature", 2),
-         "misconception": ("misconception", 3)}
+         "misconception": ("misconception", 3), "linear_regression": ("linear_regression", 2),
+         "logistic_regression": ("logistic_regression", 1), "outer_products": ("outer_products", 3)}
 
 pytestmark = pytest.mark.browser
 
@@ -167,7 +168,7 @@ def test_refused_formula_keeps_last_function(server, page):
     page.goto(f"{server}/?f=x%5E2%20%2B%20y%5E2&x0=1,1")
     wait_idle(page, charts=2)
     assert metric_value(page, "f at x₀") == "2"
-    box = page.get_by_label("f =")
+    box = page.locator('input[aria-label="f ="]')
     box.fill("__import__('os').system('echo pwned')")
     box.press("Enter")
     page.wait_for_selector("text=Not accepted", timeout=30_000)
