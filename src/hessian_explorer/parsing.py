@@ -540,6 +540,13 @@ def _safe_pow(base: sp.Expr, exponent: sp.Expr, column: int) -> sp.Expr:
                     f"{int(bits * 0.30103)} digits; use smaller constants",
                     column,
                 )
+        if base.is_Rational and exponent.is_Rational and not exponent.is_Integer and exponent.q > 100:
+            # exact roots of a number with a huge index (sympy would search for them) are refused
+            raise ExpressionError(
+                f"the fractional power of a number at column {column} is too fine (denominator at most "
+                "100, such as 1/3 or 5/2); use a decimal base or a simpler exponent",
+                column,
+            )
         if base.is_Number and base < 0 and not exponent.is_Integer:
             raise ExpressionError(
                 f"a negative number to a fractional power at column {column} is not a real number",
