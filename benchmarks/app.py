@@ -1,0 +1,330 @@
+"""3. The app: server-side rerun time per page and preset, figure bytes per page, and the time
+from ``streamlit run`` to every chart drawn in headless Chromium against a minimal app.
+
+Reruns use Streamlit's ``AppTest`` in this process: open the app, switch to the page, pick the
+preset (that first run fills the caches and is reported apart as "first visit"), then move x₀
+back and forth between two values (``x0_0``), so every timed run redraws the page from warm
+caches. Model pages have no preset; they are rerun as they are. Bytes are the plotly JSON the
+page sends (the sum of ``len(spec)`` over its charts). A page that raises is reported as failed.
+
+The browser measurement starts ``streamlit run`` (headless, a free local port) and opens the page
+in Debian's Chromium through Playwright; the clock stops when the script is idle and every
+plotly chart on the page has drawn its SVG (and stays so for a moment). The same is done for a
+minimal app with one plotly chart, interleaved, so the ratio is fair to the machine's load.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.report import Row, Section, fmt_ratio, markdown_table
+from benchmarks.timing import fmt_time
+
+__all__ = ["run", "Config", "PAGES"]
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# url path -> page file; the first four pick a function through the sidebar's preset box
+PAGES = {
+    "landscape": "pages/1_landscape.py",
+    "hessian": "pages/2_hessian.py",
+    "curvature": "pages/3_curvature.py",
+    "misconception": "pages/4_misconception.py",
+    "linear-regression": "pages/5_linear_regression.py",
+    "logistic-regression": "pages/6_logistic_regression.py",
+    "outer-products": "pages/7_outer_products.py",
+}
+FUNCTION_PAGES = ("landscape", "hessian", "curvature", "misconception")
+TARGET_RERUN = 0.150
+TARGET_START_RATIO = 1.3
+HEAVY_BYTES = 1_000_000
+MINIMAL_APP = '''import plotly.graph_objects as go
+import streamlit as st
+
+st.title("Minimal app")
+st.plotly_chart(go.Figure(go.Scatter(x=[1, 2, 3], y=[1, 3, 2])), key="chart")
+'''
+IDLE_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const idle = !!app && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+               && app.getAttribute('data-test-script-state') === 'notRunning';
+  const charts = Array.from(document.querySelectorAll('.js-plotly-plot'));
+  return [idle, charts.length, charts.filter(c => c.querySelector('.main-svg')).length,
+          document.querySelectorAll('[data-testid="stException"]').length];
+}"""
+
+
+@dataclass(frozen=True)
+class Config:
+    pages: tuple[str, ...] = tuple(PAGES)
+    presets: tuple[str, ...] = ()  # empty: every preset
+    reps: int = 5  # timed reruns per page and preset
+    model_reps: int = 8
+    browser_rounds: int = 3
+    browser_pages: tuple[str, ...] = tuple(PAGES)
+    settle: float = 1.0  # seconds every chart must stay drawn before the clock's reading counts
+    browser_budget: float = 420.0  # seconds: no new round of cold starts after this
+
+    @classmethod
+    def quick(cls) -> "Config":
+        return cls(pages=("landscape",), presets=("rosenbrock",), reps=2, model_reps=2,
+                   browser_rounds=1, browser_pages=(), settle=0.3)
+
+
+@dataclass
+class PageResult:
+    page: str
+    reruns: list[float] = field(default_factory=list)  # every timed warm rerun, all presets
+    by_preset: dict[str, float] = field(default_factory=dict)  # preset -> median warm rerun
+    first_visit: dict[str, float] = field(default_factory=dict)  # preset -> first (cold) run
+    bytes_by_preset: dict[str, int] = field(default_factory=dict)
+    charts: int = 0
+    error: str | None = None
+
+
+# -- server side: AppTest -------------------------------------------------------------------------
+def _timed_run(at) -> float:
+    start = time.perf_counter()
+    at.run()
+    return time.perf_counter() - start
+
+
+def _check(at, what: str) -> None:
+    if at.exception:
+        raise RuntimeError(f"{what}: {at.exception[0].value}"[:300])
+
+
+def _figure_bytes(at) -> tuple[int, int]:
+    charts = at.get("plotly_chart")
+    return sum(len(el.proto.spec) for el in charts), len(charts)
+
+
+def _bench_page(page: str, presets, cfg: Config) -> PageResult:
+    from streamlit.testing.v1 import AppTest
+
+    # AppTest drives the script from this (main) thread; Streamlit warns about it on every app.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+
+    result = PageResult(page)
+    try:
+        at = AppTest.from_file(str(APP), default_timeout=180)
+        at.run()
+        _check(at, "opening the app")
+        if page != "landscape":
+            at.switch_page(PAGES[page])
+            at.run()
+            _check(at, f"opening {page}")
+        if page in FUNCTION_PAGES:
+            for preset in presets:
+                at.sidebar.selectbox(key="preset").set_value(preset.key)
+                result.first_visit[preset.key] = _timed_run(at)
+                _check(at, f"{page} with {preset.key}")
+                result.bytes_by_preset[preset.key], result.charts = _figure_bytes(at)
+                x0 = at.sidebar.number_input(key="x0_0")
+                values = (float(preset.point[0]) + 0.1, float(preset.point[0]))
+                for value in values:  # visit both values once: caches warm from here on
+                    x0.set_value(value)
+                    at.run()
+                times = []
+                for r in range(cfg.reps):
+                    at.sidebar.number_input(key="x0_0").set_value(values[r % 2])
+                    times.append(_timed_run(at))
+                    _check(at, f"{page} with {preset.key}")
+                result.reruns += times
+                result.by_preset[preset.key] = statistics.median(times)
+        else:
+            result.first_visit["–"] = _timed_run(at)
+            _check(at, page)
+            result.bytes_by_preset["–"], result.charts = _figure_bytes(at)
+            times = [_timed_run(at) for _ in range(cfg.model_reps)]
+            _check(at, page)
+            result.reruns += times
+            result.by_preset["–"] = statistics.median(times)
+    except Exception as err:  # noqa: BLE001 - a page in progress must not stop the benchmark
+        result.error = f"{type(err).__name__}: {err}"[:300]
+    return result
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+# -- browser: cold start to every chart drawn ----------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_server(script: Path, log) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=script.parent, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _cold_start(browser, script: Path, path: str, settle: float, timeout: float = 120.0) -> float:
+    """Seconds from launching ``streamlit run script`` to every chart of ``/path`` drawn."""
+    with tempfile.TemporaryFile() as log:
+        start = time.perf_counter()
+        proc, url = _start_server(script, log)
+        context = browser.new_context(viewport={"width": 1600, "height": 1000})
+        try:
+            while True:  # the health check answers once the server listens
+                if proc.poll() is not None or time.perf_counter() - start > timeout:
+                    log.seek(0)
+                    raise RuntimeError(f"streamlit did not start: {log.read().decode(errors='replace')[-300:]}")
+                try:
+                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                        break
+                except OSError:
+                    time.sleep(0.02)
+            pg = context.new_page()
+            pg.goto(f"{url}/{path}", wait_until="commit", timeout=timeout * 1000)
+            drawn_at = None
+            while time.perf_counter() - start < timeout:
+                idle, charts, drawn, exceptions = pg.evaluate(IDLE_JS)
+                now = time.perf_counter()
+                if exceptions:
+                    raise RuntimeError(f"/{path} shows an exception")
+                if idle and charts >= 1 and drawn == charts:
+                    drawn_at = drawn_at or now
+                    if now - drawn_at >= settle:
+                        return drawn_at - start
+                else:
+                    drawn_at = None
+                pg.wait_for_timeout(25)
+            raise RuntimeError(f"/{path}: charts not drawn within {timeout:.0f} s")
+        finally:
+            context.close()
+            _stop(proc)
+
+
+def _browser_times(cfg: Config, pages: list[str]) -> tuple[dict[str, list[float]], dict[str, str]]:
+    from playwright.sync_api import sync_playwright
+
+    times: dict[str, list[float]] = {name: [] for name in ["minimal", *pages]}
+    errors: dict[str, str] = {}
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        minimal = Path(tmp) / "minimal_app.py"
+        minimal.write_text(MINIMAL_APP, encoding="utf-8")
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        started = time.perf_counter()
+        try:
+            for round_ in range(cfg.browser_rounds):
+                if round_ and time.perf_counter() - started > cfg.browser_budget:
+                    break
+                for name in ["minimal", *pages]:
+                    if name in errors:
+                        continue
+                    script, path = (minimal, "") if name == "minimal" else (APP, name)
+                    try:
+                        times[name].append(_cold_start(browser, script, path, cfg.settle))
+                    except Exception as err:  # noqa: BLE001 - report the page, go on with the others
+                        errors[name] = f"{type(err).__name__}: {err}"[:300]
+        finally:
+            browser.close()
+    return times, errors
+
+
+# -- the section ---------------------------------------------------------------------------------
+def run(quick: bool = False, plots_dir: Path | None = None) -> Section:
+    from hessian_explorer.presets import PRESETS
+
+    cfg = Config.quick() if quick else Config()
+    presets = [p for p in PRESETS if not cfg.presets or p.key in cfg.presets]
+    section = Section("app", "3. The app")
+    pages = [p for p in cfg.pages if (ROOT / PAGES[p]).exists()]
+    results = [_bench_page(page, presets, cfg) for page in pages]
+
+    rows, byte_rows = [], []
+    for r in results:
+        if r.error and not r.reruns:
+            rows.append([r.page, f"**failed**: {r.error}", "–", "–", "–", "–"])
+            section.rows.append(Row("app", f"rerun, page {r.page}", "failed", "–", "–",
+                                    f"≤ {TARGET_RERUN * 1e3:.0f} ms", False))
+            continue
+        worst = max(r.by_preset, key=r.by_preset.get)
+        median, p95 = statistics.median(r.reruns), _p95(r.reruns)
+        rows.append([r.page, fmt_time(median), fmt_time(p95), f"{fmt_time(r.by_preset[worst])} ({worst})",
+                     fmt_time(statistics.median(r.first_visit.values())),
+                     "" if not r.error else f"**failed later**: {r.error}"])
+        section.rows.append(Row("app", f"warm rerun, page {r.page}: median (95th pct {fmt_time(p95)}; worst preset "
+                                f"{worst} {fmt_time(r.by_preset[worst])})", fmt_time(median), "–", "–",
+                                f"≤ {TARGET_RERUN * 1e3:.0f} ms", median <= TARGET_RERUN and not r.error))
+        heaviest = max(r.bytes_by_preset, key=r.bytes_by_preset.get)
+        byte_rows.append([r.page, r.charts, f"{statistics.median(r.bytes_by_preset.values()) / 1e3:,.0f} kB",
+                          f"{r.bytes_by_preset[heaviest] / 1e3:,.0f} kB ({heaviest})",
+                          "**heavy**" if r.bytes_by_preset[heaviest] > HEAVY_BYTES else ""])
+    section.details.append(
+        f"Server-side rerun time with warm caches (AppTest; {cfg.reps} timed reruns per preset on function pages, "
+        f"{cfg.model_reps} on model pages; x₀ alternates between two visited values). First visit: the run that "
+        "picks the preset, with cold caches (median over presets).\n\n"
+        + markdown_table(["page", "median", "95th pct", "worst preset (median)", "first visit", "note"], rows))
+    section.details.append(
+        "Figure data sent per page (sum of `len(spec)` of its plotly charts; the median and the heaviest preset):\n\n"
+        + markdown_table(["page", "charts", "median", "heaviest", ""], byte_rows))
+    for r in results:
+        if r.bytes_by_preset:
+            heaviest = max(r.bytes_by_preset, key=r.bytes_by_preset.get)
+            ok = r.bytes_by_preset[heaviest] <= HEAVY_BYTES
+            section.rows.append(Row("app", f"figure bytes, page {r.page} (heaviest: {heaviest})",
+                                    f"{r.bytes_by_preset[heaviest] / 1e3:,.0f} kB", "–", "–", "≤ ~1 MB", ok))
+
+    # Browser: cold start to every chart drawn, against the minimal app.
+    browser_pages = [p for p in cfg.browser_pages if p in pages]
+    if not os.path.exists(CHROMIUM):
+        section.notes.append(f"Browser timing skipped: {CHROMIUM} is missing (install Debian's chromium).")
+        return section
+    times, errors = _browser_times(cfg, browser_pages)
+    base = statistics.median(times["minimal"]) if times["minimal"] else math.nan
+    brows = [["minimal app (one plotly chart)", fmt_time(base), "1.00×", errors.get("minimal", "")]]
+    for page in browser_pages:
+        if page in errors and not times[page]:
+            brows.append([page, "–", "–", f"**failed**: {errors[page]}"])
+            section.rows.append(Row("app", f"browser: streamlit run → all charts drawn, /{page}", "failed",
+                                    fmt_time(base), "–", f"≤ {TARGET_START_RATIO:g}×", False))
+            continue
+        t = statistics.median(times[page])
+        brows.append([page, fmt_time(t), fmt_ratio(t / base), errors.get(page, "")])
+        section.rows.append(Row("app", f"browser: streamlit run → all charts drawn, /{page} (vs minimal app)",
+                                fmt_time(t), fmt_time(base), fmt_ratio(t / base), f"≤ {TARGET_START_RATIO:g}×",
+                                t / base <= TARGET_START_RATIO))
+    section.details.append(
+        f"Time from `streamlit run` to every chart drawn in headless Chromium, median of {len(times['minimal'])} "
+        "cold start(s) per page, interleaved with the minimal app (rounds stop after "
+        f"{cfg.browser_budget:.0f} s):\n\n" + markdown_table(["page", "time", "vs minimal", "note"], brows))
+    return section
+
+
+if __name__ == "__main__":  # handy for one page: python -m benchmarks.app
+    print(json.dumps([r.__dict__ for r in [_bench_page("landscape", [], Config.quick())]], default=str))
