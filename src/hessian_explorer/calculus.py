@@ -24,7 +24,8 @@ import numpy as np
 import sympy as sp
 
 from hessian_explorer.analysis import PointAnalysis, analyze_point
-from hessian_explorer.kernels import compile_kernel, evaluate
+from hessian_explorer.derivatives import Differentiator
+from hessian_explorer.kernels import compile_kernels, evaluate
 from hessian_explorer.parsing import ExpressionError, parse_expression
 
 __all__ = ["Function", "Evaluation", "parse_function", "MAX_DERIVATIVE_SIZE"]
@@ -35,16 +36,17 @@ MAX_DERIVATIVE_SIZE = 20_000
 
 
 def _compile(exprs: Sequence[sp.Expr], symbols: Sequence[sp.Symbol],
-             rows: Sequence[Sequence[int]] | None = None) -> Callable:
-    """Compile expressions of ``symbols`` into one kernel filling a table (see ``kernels``).
+             tables: Sequence[Sequence[Sequence[int]]]) -> list[Callable]:
+    """Compile expressions of ``symbols`` into kernels filling tables (see ``kernels``).
 
     Variables are renamed to internal positional symbols first, so the generated code never
-    contains a user-chosen name. ``rows[k]`` lists the table rows that receive ``exprs[k]``.
+    contains a user-chosen name. ``tables[t][k]`` lists the rows of table ``t`` that receive
+    ``exprs[k]``; the kernels share one common-subexpression pass.
     """
     internal = [sp.Symbol(f"_v{i}", real=True) for i in range(len(symbols))]
     renamed = [e.xreplace(dict(zip(symbols, internal))) for e in exprs]
     try:
-        return compile_kernel(renamed, len(symbols), rows)
+        return compile_kernels(renamed, len(symbols), tables)
     except (TypeError, ValueError, NotImplementedError) as err:  # e.g. an unevaluated Derivative
         raise ExpressionError(
             "the derivatives of this expression cannot be evaluated numerically "
@@ -122,13 +124,12 @@ class Function:
         n = len(self.symbols)
         # The size budget is spent as derivatives are built, so runaway work stops early.
         budget = _Budget(MAX_DERIVATIVE_SIZE)
-        self.gradient_expr = tuple(budget.spend(sp.diff(expr, s)) for s in self.symbols)
+        d = Differentiator()  # shared: Hessian entries reuse the derivatives of common subtrees
+        self.gradient_expr = tuple(budget.spend(d(expr, s)) for s in self.symbols)
         entries = {}
         for i in range(n):
             for j in range(i, n):
-                entry = sp.diff(self.gradient_expr[i], self.symbols[j])
-                entry = budget.spend(entry.replace(sp.DiracDelta, lambda *a: sp.S.Zero))
-                entries[i, j] = entries[j, i] = entry
+                entries[i, j] = entries[j, i] = budget.spend(d(self.gradient_expr[i], self.symbols[j]))
         self.hessian_expr = sp.ImmutableMatrix(n, n, lambda i, j: entries[i, j])
         self._upper = [(i, j) for i in range(n) for j in range(i, n)]
 
@@ -167,28 +168,38 @@ class Function:
         return [sorted({offset + i * n + j, offset + j * n + i}) for i, j in self._upper]
 
     @cached_property
-    def _value_fn(self) -> Callable:
-        return _compile([self.expr], self.symbols)
-
-    @cached_property
-    def _gradient_fn(self) -> Callable:
-        return _compile(list(self.gradient_expr), self.symbols)
-
-    @cached_property
-    def _hessian_fn(self) -> Callable:
-        return _compile([self.hessian_expr[i, j] for i, j in self._upper], self.symbols, self._hessian_rows())
-
-    @cached_property
-    def _all_fn(self) -> Callable:
-        n = self.n
+    def _kernels(self) -> dict[str, Callable]:
+        """Kernels for the value, the gradient, the Hessian and all three, from one CSE pass."""
+        n, m = self.n, len(self._upper)
         exprs = [self.expr, *self.gradient_expr, *(self.hessian_expr[i, j] for i, j in self._upper)]
-        rows = [[k] for k in range(1 + n)] + self._hessian_rows(1 + n)
-        return _compile(exprs, self.symbols, rows)
+        none = [[]]
+        tables = {
+            "value": [[0]] + none * (n + m),
+            "gradient": none + [[i] for i in range(n)] + none * m,
+            "hessian": none * (1 + n) + self._hessian_rows(),
+            "all": [[0]] + [[1 + i] for i in range(n)] + self._hessian_rows(1 + n),
+        }
+        return dict(zip(tables, _compile(exprs, self.symbols, list(tables.values()))))
+
+    @property
+    def _value_fn(self) -> Callable:
+        return self._kernels["value"]
+
+    @property
+    def _gradient_fn(self) -> Callable:
+        return self._kernels["gradient"]
+
+    @property
+    def _hessian_fn(self) -> Callable:
+        return self._kernels["hessian"]
+
+    @property
+    def _all_fn(self) -> Callable:
+        return self._kernels["all"]
 
     def compile(self) -> "Function":
         """Build every numeric evaluator now (they are otherwise built on first use)."""
-        for fn in (self._value_fn, self._gradient_fn, self._hessian_fn, self._all_fn):
-            assert callable(fn)
+        assert all(callable(fn) for fn in self._kernels.values())
         return self
 
     def _points(self, points) -> np.ndarray:

@@ -43,7 +43,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from hessian_explorer.special import np_sigmoid, np_softplus, sigmoid, softplus
 
-__all__ = ["Layout", "compile_kernel", "evaluate"]
+__all__ = ["Layout", "compile_kernel", "compile_kernels", "evaluate"]
 
 # Points per chunk: 8192 doubles are 64 KiB per buffer, so a kernel's working set stays in L2.
 CHUNK = 8192
@@ -314,14 +314,34 @@ _NAMESPACE = {
 _counter = itertools.count()
 
 
-def _generate(exprs: Sequence[sp.Expr], n: int, rows: Sequence[Sequence[int]]) -> Callable:
-    """Three-address code for ``exprs`` (of ``_v0..``); ``rows[k]`` lists the table rows of expr k."""
-    replacements, reduced = sp.cse(_rewrite(list(exprs)), symbols=sp.numbered_symbols("_c"), order="none")
+def _cse(exprs: Sequence[sp.Expr]) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list[sp.Expr]]:
+    """Common-subexpression elimination of the rewritten expressions (one pass for all kernels)."""
+    return sp.cse(_rewrite(list(exprs)), symbols=sp.numbered_symbols("_c"), order="none")
+
+
+def _live(replacements: Sequence[tuple[sp.Symbol, sp.Expr]], wanted: Sequence[sp.Expr]) -> list[bool]:
+    """Which CSE replacements the ``wanted`` expressions need, directly or through other ones."""
+    needed = set().union(*(e.free_symbols for e in wanted))
+    live = [False] * len(replacements)
+    for s in range(len(replacements) - 1, -1, -1):
+        sym, e = replacements[s]
+        if sym in needed:
+            live[s] = True
+            needed |= e.free_symbols
+    return live
+
+
+def _generate(cse: tuple, n: int, rows: Sequence[Sequence[int]]) -> Callable:
+    """Three-address code for CSE'd expressions of ``_v0..``: ``rows[k]`` lists the table rows of
+    expression k (none: the kernel does not compute it, nor the shared values only it needs)."""
+    all_replacements, reduced = cse
+    live = _live(all_replacements, [e for e, targets in zip(reduced, rows) if targets])
+    replacements = [r for r, keep in zip(all_replacements, live) if keep]
     em = _Emitter()
     for i in range(n):
         em.names[sp.Symbol(f"_v{i}", real=True)] = f"w{i}"
     # A CSE value's buffer is freed after the last statement that reads it.
-    statements = [e for _, e in replacements] + list(reduced)
+    statements = [e for _, e in replacements] + [e if targets else sp.S.Zero for e, targets in zip(reduced, rows)]
     last_use = {}
     for s, e in enumerate(statements):
         for sym in e.free_symbols:
@@ -414,16 +434,33 @@ class _NumpyCodePrinter(NumPyPrinter):
 
 def _lambdify_kernel(exprs: Sequence[sp.Expr], n: int, rows: Sequence[Sequence[int]]) -> Callable:
     internal = [sp.Symbol(f"_v{i}", real=True) for i in range(n)]
-    fn = sp.lambdify(internal, list(exprs), cse=True, printer=_NumpyCodePrinter,
+    wanted = [(e, targets) for e, targets in zip(exprs, rows) if targets]
+    fn = sp.lambdify(internal, [e for e, _ in wanted], cse=True, printer=_NumpyCodePrinter,
                      modules=[{"_sigmoid": np_sigmoid, "_softplus": np_softplus}, "numpy"])
 
     def kernel(W: np.ndarray, O: np.ndarray) -> None:
-        for value, targets in zip(fn(*W[:n]), rows):
+        for value, (_, targets) in zip(fn(*W[:n]), wanted):
             for r in targets:
                 O[r] = value
 
     kernel.layout = Layout(n=n, rows=1 + max((r for t in rows for r in t), default=-1), buffers=0, constants={})
     return kernel
+
+
+def compile_kernels(exprs: Sequence[sp.Expr], n: int, tables: Sequence[Sequence[Sequence[int]]]) -> list[Callable]:
+    """Several kernels over the same expressions, sharing one common-subexpression pass.
+
+    ``tables[t][k]`` lists the rows of table ``t`` that receive ``exprs[k]`` (empty: kernel ``t``
+    does not compute it). Returns one kernel per table, as :func:`compile_kernel` does.
+    """
+    tables = [[list(r) for r in rows] for rows in tables]
+    if any(len(rows) != len(exprs) for rows in tables):
+        raise ValueError("every table must list rows (possibly none) for every expression")
+    try:
+        cse = _cse(exprs)
+        return [_generate(cse, n, rows) for rows in tables]
+    except (_Unsupported, RecursionError):
+        return [_lambdify_kernel(exprs, n, rows) for rows in tables]
 
 
 def compile_kernel(exprs: Sequence[sp.Expr], n: int, rows: Sequence[Sequence[int]] | None = None) -> Callable:
@@ -433,11 +470,8 @@ def compile_kernel(exprs: Sequence[sp.Expr], n: int, rows: Sequence[Sequence[int
     the generated function ``kernel(W, O)``; its ``layout`` attribute (a :class:`Layout`) says how
     to call it.
     """
-    rows = [[k] for k in range(len(exprs))] if rows is None else [list(r) for r in rows]
-    try:
-        return _generate(exprs, n, rows)
-    except (_Unsupported, RecursionError):
-        return _lambdify_kernel(exprs, n, rows)
+    rows = [[k] for k in range(len(exprs))] if rows is None else rows
+    return compile_kernels(exprs, n, [rows])[0]
 
 
 # -- running a kernel ------------------------------------------------------------------------------
