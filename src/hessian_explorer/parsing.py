@@ -47,6 +47,11 @@ MAX_VARIABLES = 10
 MAX_EXPONENT = 1000  # |p| for a numeric exponent
 MAX_NUMBER_BITS = 4000  # numerator/denominator size of any exact number built (~1200 digits)
 MAX_LITERAL_EXPONENT = 300  # the e in 1.5e-3
+# Constant arguments: exp, sinh and cosh of a constant are bounded like e^p (|p| <= MAX_EXPONENT),
+# and sin, cos, tan of a constant beyond the largest float would need that many digits of pi.
+MAX_PERIODIC_ARGUMENT = 1e308
+_GROWING = frozenset({"exp", "sinh", "cosh"})
+_PERIODIC = frozenset({"sin", "cos", "tan"})
 
 
 class ExpressionError(ValueError):
@@ -281,6 +286,28 @@ def _check_real_constant(value: sp.Expr, name: str, column: int) -> sp.Expr:
     return value
 
 
+def _check_constant_argument(name: str, args: Sequence[sp.Expr], column: int) -> None:
+    """Refuse ``exp``/``sinh``/``cosh`` of a constant beyond ``MAX_EXPONENT`` and ``sin``/``cos``/
+    ``tan`` of one beyond ``MAX_PERIODIC_ARGUMENT``: evaluating them would build numbers with
+    astronomically many digits (``sin(exp(10^300))``), and in floating point they are ``inf`` or
+    meaningless anyway. The argument's own calls were checked already, so its size is cheap to get."""
+    if name in _GROWING:
+        bound, what = MAX_EXPONENT, f"at most {MAX_EXPONENT}, as for e^p"
+    elif name in _PERIODIC:
+        bound, what = MAX_PERIODIC_ARGUMENT, "at most 1e308, the largest floating-point number"
+    else:
+        return
+    for arg in args:
+        if arg.free_symbols:
+            continue
+        approx = arg.evalf(15)
+        if approx.is_Number and abs(approx) > bound:
+            raise ExpressionError(
+                f"the argument of {name} at column {column} is too large ({what}); use a smaller constant",
+                column,
+            )
+
+
 def _check_number_size(value: sp.Expr, column: int) -> sp.Expr:
     if isinstance(value, sp.Rational) and max(value.p.bit_length(), value.q.bit_length()) > MAX_NUMBER_BITS:
         raise ExpressionError(
@@ -464,6 +491,7 @@ class _Parser:
             argument = self.power()
             self.call_depth -= 1
             self.leave()
+            _check_constant_argument(name, [argument], tok.column)
             return _check_real_constant(_check_defined(FUNCTIONS[name][0](argument), tok.column), tok.text, tok.column)
         if name in CONSTANTS:
             return CONSTANTS[name]
@@ -494,6 +522,7 @@ class _Parser:
                 f"{'s' if arities != (1,) else ''}, got {len(args)}",
                 tok.column,
             )
+        _check_constant_argument(name, args, tok.column)
         if name == "log" and len(args) == 2 and (args[1] == 1 or args[1] == 0):
             raise ExpressionError(f"log base at column {tok.column} must not be 0 or 1", tok.column)
         return _check_real_constant(_check_defined(constructor(*args), tok.column), tok.text, tok.column)
@@ -552,8 +581,8 @@ def _safe_pow(base: sp.Expr, exponent: sp.Expr, column: int) -> sp.Expr:
                 f"a negative number to a fractional power at column {column} is not a real number",
                 column,
             )
-    elif base.is_Rational and exponent.is_Number is False and exponent.is_constant():
-        # e.g. 2^(10^6 * pi): bound the size of a constant exponent too.
+    elif base.is_number and not exponent.free_symbols:
+        # e.g. 2^(10^6 * pi) or e^(e^(e^999)): bound the size of a constant exponent too.
         approx = exponent.evalf(15)
         if approx.is_Number and abs(approx) > MAX_EXPONENT:
             raise ExpressionError(
