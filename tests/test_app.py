@@ -2,45 +2,21 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
+from apptest_support import assert_no_exception, chart_specs, first_metric, open_app
 from hessian_explorer import parse_function
 from hessian_explorer.presets import PRESETS
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-def run_app(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if query:
-        at.query_params.update(query)
-    return at.run()
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
-
-
-def chart_specs(at: AppTest) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
 
 
 @pytest.mark.parametrize("key", [p.key for p in PRESETS])
 def test_landscape_renders_every_preset(key):
-    at = run_app({"p": key})
-    assert_clean(at)
+    at = open_app({"p": key})
+    assert_no_exception(at)
     preset = next(p for p in PRESETS if p.key == key)
     f = parse_function(preset.text, preset.variables)
-    assert metric(at, "f at x₀") == _fmt(f.value(preset.point))
+    assert first_metric(at, "f at x₀") == _fmt(f.value(preset.point))
     specs = chart_specs(at)
     assert len(specs) == 2
     contour = next(t for t in specs[0]["data"] if t["type"] == "contour")
@@ -54,55 +30,55 @@ def _fmt(x) -> str:
 
 
 def test_changing_the_point_changes_the_numbers():
-    at = run_app({"p": "bowl"})
-    before = metric(at, "f at x₀")
+    at = open_app({"p": "bowl"})
+    before = first_metric(at, "f at x₀")
     at.sidebar.number_input(key="x0_0").set_value(0.0).run()
     at.sidebar.number_input(key="x0_1").set_value(0.0).run()
-    assert_clean(at)
-    assert metric(at, "f at x₀") == "0" != before
+    assert_no_exception(at)
+    assert first_metric(at, "f at x₀") == "0" != before
 
 
 def test_switching_preset_moves_to_its_point():
-    at = run_app()
+    at = open_app()
     at.sidebar.selectbox(key="preset").set_value("himmelblau").run()
-    assert_clean(at)
+    assert_no_exception(at)
     assert at.sidebar.number_input(key="x0_0").value == 0.0
-    assert metric(at, "critical points in range") == "9"
+    assert first_metric(at, "critical points in range") == "9"
 
 
 def test_typed_function_and_refusal_keeps_last_valid():
-    at = run_app()
+    at = open_app()
     at.sidebar.radio(key="source").set_value("Type your own").run()
     at.sidebar.text_input(key="fn_text").set_value("x^2 + 3y^2").run()
-    assert_clean(at)
-    good = metric(at, "f at x₀")
+    assert_no_exception(at)
+    good = first_metric(at, "f at x₀")
     x, y = (at.sidebar.number_input(key=f"x0_{i}").value for i in (0, 1))  # same variables: point kept
     assert good == _fmt(x**2 + 3 * y**2)
     at.sidebar.text_input(key="fn_text").set_value("__import__('os').system('echo hi')").run()
-    assert_clean(at)
+    assert_no_exception(at)
     assert any("Not accepted" in e.value for e in at.sidebar.error)
-    assert metric(at, "f at x₀") == good
+    assert first_metric(at, "f at x₀") == good
 
 
 def test_three_variables_plot_a_slice():
-    at = run_app()
+    at = open_app()
     at.sidebar.radio(key="source").set_value("Type your own").run()
     at.sidebar.text_input(key="fn_text").set_value("x^2 + y^2 z").run()
-    assert_clean(at)
+    assert_no_exception(at)
     assert at.sidebar.selectbox(key="ax_x").value == 0
     at.sidebar.selectbox(key="ax_y").set_value(2).run()
-    assert_clean(at)
+    assert_no_exception(at)
     assert [s.label for s in at.sidebar.slider if "held fixed" in s.label] == ["y (held fixed)"]
 
 
 def test_query_string_round_trips():
-    at = run_app({"p": "saddle", "x0": "0.25,-0.75", "xr": "-3.0,3.0", "a": "30.0"})
-    assert_clean(at)
-    assert metric(at, "f at x₀") == "-0.5"
+    at = open_app({"p": "saddle", "x0": "0.25,-0.75", "xr": "-3.0,3.0", "a": "30.0"})
+    assert_no_exception(at)
+    assert first_metric(at, "f at x₀") == "-0.5"
     assert at.query_params["x0"] == ["0.25,-0.75"] or at.query_params["x0"] == "0.25,-0.75"
-    again = run_app({k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()})
-    assert_clean(again)
-    assert metric(again, "f at x₀") == "-0.5"
+    again = open_app({k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()})
+    assert_no_exception(again)
+    assert first_metric(again, "f at x₀") == "-0.5"
     assert again.sidebar.number_input(key="xr_lo").value == -3.0
     assert again.sidebar.slider(key="angle").value == 30.0
 
@@ -112,34 +88,34 @@ def test_query_string_round_trips():
     {"a": "nan"}, {"x0": "inf,0"}, {"ax": "0,0"}, {"f": "x" * 5000}, {"v": "0,0"},
 ])
 def test_hostile_query_strings_are_refused_politely(query):
-    at = run_app(query)
-    assert_clean(at)
+    at = open_app(query)
+    assert_no_exception(at)
     assert at.warning, "a refused link field must be explained"
-    assert metric(at, "f at x₀")
+    assert first_metric(at, "f at x₀")
 
 
 def test_inverted_range_keeps_previous_range():
-    at = run_app({"p": "bowl"})
+    at = open_app({"p": "bowl"})
     at.sidebar.number_input(key="xr_lo").set_value(3.0).run()
-    assert_clean(at)
+    assert_no_exception(at)
     assert any("range" in e.value for e in at.sidebar.error)
     contour = next(t for t in chart_specs(at)[0]["data"] if t["type"] == "contour")
     assert contour["x"] is not None
 
 
 def test_snap_to_critical_point():
-    at = run_app({"p": "double_well", "x0": "0.8,0.3"})
+    at = open_app({"p": "double_well", "x0": "0.8,0.3"})
     at.sidebar.button(key="snap").click().run()
-    assert_clean(at)
+    assert_no_exception(at)
     x = at.sidebar.number_input(key="x0_0").value
     y = at.sidebar.number_input(key="x0_1").value
     assert np.allclose([x, y], [1.0, 0.0], atol=1e-9)
 
 
 def test_direction_buttons_set_the_angle():
-    at = run_app({"p": "elongated", "x0": "1.0,1.0"})
+    at = open_app({"p": "elongated", "x0": "1.0,1.0"})
     at.sidebar.button(key="dir_eig2").click().run()
-    assert_clean(at)
+    assert_no_exception(at)
     assert at.sidebar.slider(key="angle").value in (90.0, 270.0)  # λ_max = 20 along y
     at.sidebar.button(key="dir_grad").click().run()
     g = np.array([2.0, 20.0])
@@ -147,11 +123,11 @@ def test_direction_buttons_set_the_angle():
 
 
 def test_presentation_mode_survives_preset_and_formula_changes():
-    at = run_app({"p": "bowl", "pm": "1"})
+    at = open_app({"p": "bowl", "pm": "1"})
     assert at.sidebar.toggle(key="presentation").value is True
     at.sidebar.selectbox(key="preset").set_value("saddle").run()
     assert at.sidebar.toggle(key="presentation").value is True
     at.sidebar.radio(key="source").set_value("Type your own").run()
     at.sidebar.text_input(key="fn_text").set_value("a^2 + b c").run()
-    assert_clean(at)
+    assert_no_exception(at)
     assert at.sidebar.toggle(key="presentation").value is True

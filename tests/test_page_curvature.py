@@ -3,51 +3,25 @@ function; the angle, the point and the slice width change what is shown; charts 
 
 from __future__ import annotations
 
-import base64
-import json
-from pathlib import Path
-
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest_support import array, chart_specs, metric, open_app, type_function
 from hessian_explorer.presets import PRESETS
 
-APP = str(Path(__file__).parents[1] / "app.py")
 PAGE = "pages/3_curvature.py"
 
 
 @pytest.fixture
 def at() -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.run()
-    app.switch_page(PAGE).run()
+    app = open_app(page=PAGE)
     assert not app.exception
     return app
-
-
-def metric(app: AppTest, label: str) -> str:
-    (found,) = [m.value for m in app.metric if m.label == label]
-    return found
 
 
 def trace(spec: dict, prefix: str) -> dict:
     (found,) = [t for t in spec["data"] if (t.get("name") or "").startswith(prefix)]
     return found
-
-
-def array(value) -> np.ndarray:
-    """A plotly JSON array: a list, or a typed array ``{"dtype": ..., "bdata": base64}``."""
-    if isinstance(value, dict):
-        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-    return np.asarray(value, dtype=float)
-
-
-def type_function(app: AppTest, text: str) -> None:
-    app.sidebar.radio(key="source").set_value("Type your own").run()
-    app.sidebar.text_input(key="fn_text").set_value(text).run()
-    assert not app.exception
-    assert not app.error, f"{text!r} was refused: {[e.value for e in app.error]}"
 
 
 @pytest.mark.parametrize("key", [p.key for p in PRESETS])
@@ -69,7 +43,7 @@ def test_angle_changes_the_curvature_and_the_charts_agree(at):
     at.sidebar.slider(key="angle").set_value(90.0).run()
     assert not at.exception
     assert metric(at, "curvature v̂ᵀHv̂") == "20" and metric(at, "v̂ = v/|v|") == "(0, 1)"
-    specs = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    specs = chart_specs(at)
     slice_spec, _, rose_spec, profile_spec = specs
     assert "20" in trace(slice_spec, "Taylor with H")["name"]
     star = trace(profile_spec, "your v̂")
@@ -89,13 +63,13 @@ def test_point_changes_the_numbers(at):
 def test_slice_width_sets_the_t_range(at):
     at.slider(key="slice_width").set_value(2.5).run()
     assert not at.exception
-    true = trace(json.loads(at.get("plotly_chart")[0].proto.spec), "f(x₀ + t v̂)")
+    true = trace(chart_specs(at)[0], "f(x₀ + t v̂)")
     t = array(true["x"])
     assert t[0] == -2.5 and t[-1] == 2.5
 
 
 def test_typed_three_variable_function(at):
-    type_function(at, "x^2 + y^2 z")
+    type_function(at, "x^2 + y^2 z", check=True)
     assert len(at.get("plotly_chart")) == 4
     at.sidebar.number_input(key="v_2").set_value(1.0).run()  # v leaves the plotted (x, y) plane
     assert not at.exception
@@ -103,7 +77,7 @@ def test_typed_three_variable_function(at):
 
 
 def test_typed_one_variable_function(at):
-    type_function(at, "x^3")
+    type_function(at, "x^3", check=True)
     assert len(at.get("plotly_chart")) == 1  # the slice only
     assert any("one variable" in i.value for i in at.info)
     assert metric(at, "curvature v̂ᵀHv̂") == "3"  # f'' = 6x at x = 0.5
@@ -111,7 +85,7 @@ def test_typed_one_variable_function(at):
 
 
 def test_undefined_point_is_a_friendly_warning(at):
-    type_function(at, "sqrt(x + y)")
+    type_function(at, "sqrt(x + y)", check=True)
     at.sidebar.number_input(key="x0_0").set_value(-1.5).run()
     assert not at.exception and not at.error
     assert any("undefined at x₀" in w.value for w in at.warning)

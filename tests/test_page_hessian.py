@@ -3,21 +3,17 @@ the core's numbers, reacts to its widgets, and its Python snippet reproduces wha
 
 from __future__ import annotations
 
-import base64
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest_support import array, assert_clean, chart_specs, first_metric, open_app, type_function
 from hessian_explorer import parse_function
 from hessian_explorer.export import python_snippet
 from hessian_explorer.figures.hessian import MODEL_NAME
 from hessian_explorer.figures.style import fmt
 from hessian_explorer.presets import PRESETS, get_preset
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "pages/2_hessian.py"
 
 
@@ -31,45 +27,15 @@ def _warm_sandbox() -> None:
 
 
 def open_page(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if query:
-        at.query_params.update(query)
-    at.run()
-    return at.switch_page(PAGE).run()
-
-
-def type_function(at: AppTest, text: str) -> AppTest:
-    at.sidebar.radio(key="source").set_value("Type your own").run()
-    return at.sidebar.text_input(key="fn_text").set_value(text).run()
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
-
-
-def charts(at: AppTest) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-
-
-def array(value) -> np.ndarray:
-    """A plotted array from the figure JSON (plotly writes numpy arrays as base64 typed arrays)."""
-    if isinstance(value, dict) and "bdata" in value:
-        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        return flat.reshape([int(n) for n in value["shape"].split(",")]) if "shape" in value else flat
-    return np.array(value, dtype=float)
+    return open_app(query, PAGE)
 
 
 def heatmap(at: AppTest) -> dict:
-    return next(t for t in charts(at)[0]["data"] if t["type"] == "heatmap")
+    return next(t for t in chart_specs(at)[0]["data"] if t["type"] == "heatmap")
 
 
 def model_x(at: AppTest) -> np.ndarray:
-    return array(next(t for t in charts(at)[1]["data"] if t.get("name") == MODEL_NAME)["x"])
+    return array(next(t for t in chart_specs(at)[1]["data"] if t.get("name") == MODEL_NAME)["x"])
 
 
 def snippet(at: AppTest) -> str:
@@ -92,10 +58,10 @@ def test_every_preset_shows_the_cores_numbers(key):
     heat = heatmap(at)
     np.testing.assert_array_equal(array(heat["z"]), f.hessian(preset.point))
     assert heat["zmid"] == 0 and heat["zmin"] == -heat["zmax"]
-    assert metric(at, "f at x₀") == fmt(analysis.value)
-    assert metric(at, "det H") == fmt(analysis.determinant)
+    assert first_metric(at, "f at x₀") == fmt(analysis.value)
+    assert first_metric(at, "det H") == fmt(analysis.determinant)
     assert any(f"verdict: {analysis.verdict}" in m.value for m in at.markdown)
-    assert len(charts(at)) == 3
+    assert len(chart_specs(at)) == 3
     assert at.table[0].value.shape[0] == f.n
     assert any(f"H = {f.hessian_latex}" in el.value for el in at.latex)
     assert snippet(at) == python_snippet(preset.text, preset.variables, preset.point)
@@ -103,11 +69,11 @@ def test_every_preset_shows_the_cores_numbers(key):
 
 def test_moving_the_point_changes_every_number():
     at = open_page({"p": "rosenbrock"})
-    before = (metric(at, "f at x₀"), array(heatmap(at)["z"]), snippet(at))
+    before = (first_metric(at, "f at x₀"), array(heatmap(at)["z"]), snippet(at))
     at.sidebar.number_input(key="x0_0").set_value(0.3).run()
     assert_clean(at)
     x, y = 0.3, 1.0
-    assert metric(at, "f at x₀") == fmt((1 - x) ** 2 + 100 * (y - x * x) ** 2) != before[0]
+    assert first_metric(at, "f at x₀") == fmt((1 - x) ** 2 + 100 * (y - x * x) ** 2) != before[0]
     closed_form = [[2 - 400 * (y - x * x) + 800 * x * x, -400 * x], [-400 * x, 200.0]]
     np.testing.assert_allclose(array(heatmap(at)["z"]), closed_form, rtol=1e-12)
     assert "x0 = [0.3, 1.0]" in snippet(at) != before[2]
@@ -147,7 +113,7 @@ def test_typed_three_variables_use_the_full_matrix_and_say_the_maps_are_a_slice(
     x, y, z = point
     np.testing.assert_allclose(array(heatmap(at)["z"]), [[2, 0, 0], [0, 2 * z, 2 * y], [0, 2 * y, 0]], rtol=1e-12)
     assert any("2×2 block of H for (x, y)" in i.value for i in at.info)
-    assert at.table[0].value.shape[0] == 3 and len(charts(at)) == 3
+    assert at.table[0].value.shape[0] == 3 and len(chart_specs(at)) == 3
 
 
 def test_one_variable_shows_the_matrix_without_maps():
@@ -155,7 +121,7 @@ def test_one_variable_shows_the_matrix_without_maps():
     assert_clean(at)
     x = at.sidebar.number_input(key="x0_0").value
     assert array(heatmap(at)["z"]).tolist() == [[6 * x]]
-    assert len(charts(at)) == 1 and any("need two variables" in i.value for i in at.info)
+    assert len(chart_specs(at)) == 1 and any("need two variables" in i.value for i in at.info)
 
 
 def test_ten_variables():
@@ -181,4 +147,4 @@ def test_undefined_point_is_explained_not_an_error():
     at = open_page({"p": "neglog", "x0": "0.5,0.8"})  # log of 1 - x - y < 0
     assert_clean(at)
     assert any("undefined at x₀" in m.value for m in at.markdown)
-    assert metric(at, "f at x₀") == "undefined"
+    assert first_metric(at, "f at x₀") == "undefined"

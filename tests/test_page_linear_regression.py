@@ -4,52 +4,22 @@ message, widgets change the numbers shown, and the Hessian heatmap is 2ΦᵀΦ o
 
 from __future__ import annotations
 
-import base64
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest_support import array, chart, metric, open_app, open_tab
 from hessian_explorer.datasets import generate_regression
 
-APP = str(Path(__file__).parents[1] / "app.py")
 PAGE = "pages/5_linear_regression.py"
 TABS = ["Φ and θ̂", "A minimum?", "H ignores θ, y", "When it fails", "Landscape", "Exercise"]
 
 
 @pytest.fixture
 def at() -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.run()
-    app.switch_page(PAGE).run()
+    app = open_app(page=PAGE)
     assert not app.exception
     return app
-
-
-def chart(app: AppTest, key: str) -> dict:
-    (found,) = [el for el in app.get("plotly_chart") if el.proto.id.endswith(key)]
-    return json.loads(found.proto.spec)
-
-
-def array(value) -> np.ndarray:
-    """A plotly JSON array: a (nested) list, or a typed array ``{"dtype", "bdata", "shape"}``."""
-    if isinstance(value, dict):
-        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        shape = value.get("shape")
-        return flat.reshape([int(s) for s in str(shape).split(",")]) if shape else flat
-    return np.asarray(value, dtype=float)
-
-
-def metric(app: AppTest, label: str) -> str:
-    (found,) = [m.value for m in app.metric if m.label == label]
-    return found
-
-
-def open_tab(app: AppTest, label: str) -> None:
-    app.session_state["lr_tab"] = label
-    app.run()
 
 
 def test_default_page_shows_the_fit_and_h_equals_2_phit_phi(at):
@@ -68,9 +38,7 @@ def test_default_page_shows_the_fit_and_h_equals_2_phit_phi(at):
                 ids=["polynomial", "rbf", "fourier"])
 def per_basis(request) -> tuple[AppTest, str]:
     """One app per basis, shared by the tab tests (each only opens a tab and reads)."""
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.run()
-    app.switch_page(PAGE).run()
+    app = open_app(page=PAGE)
     app.sidebar.selectbox(key="lr_basis").set_value(request.param[0]).run()
     return app, request.param[1]
 
@@ -78,7 +46,7 @@ def per_basis(request) -> tuple[AppTest, str]:
 @pytest.mark.parametrize("tab", TABS)
 def test_every_tab_renders_for_every_basis(per_basis, tab):
     app, size = per_basis
-    open_tab(app, tab)
+    open_tab(app, "lr_tab", tab)
     assert not app.exception and not app.error and metric(app, "Φ is N × P") == size
 
 
@@ -88,7 +56,7 @@ def test_every_tab_renders_for_every_basis(per_basis, tab):
     ("lr_try_high", "ill-conditioned", "rounding"),
 ])
 def test_failure_modes_explain_themselves(at, button, cause, meaning):
-    open_tab(at, "When it fails")
+    open_tab(at, "lr_tab", "When it fails")
     at.button(key=button).click().run()
     assert not at.exception
     assert any(cause in e.value for e in at.error) and any(meaning in i.value for i in at.info)
@@ -98,7 +66,7 @@ def test_failure_modes_explain_themselves(at, button, cause, meaning):
 
 
 def test_ridge_is_the_way_out_and_changes_the_numbers(at):
-    open_tab(at, "When it fails")
+    open_tab(at, "lr_tab", "When it fails")
     at.button(key="lr_try_repeated").click().run()
     at.sidebar.select_slider(key="lr_ridge").set_value(0.1).run()
     assert not at.exception and not at.error and at.success
@@ -126,7 +94,7 @@ def test_typed_points_errors_are_line_numbered_and_the_page_keeps_working(at):
 
 
 def test_landscape_is_the_loss_and_the_angle_changes_the_curvature(at):
-    open_tab(at, "Landscape")
+    open_tab(at, "lr_tab", "Landscape")
     first = [c.value for c in at.caption if "v̂ᵀHv̂" in c.value]
     at.slider(key="lr_angle").set_value(120).run()
     second = [c.value for c in at.caption if "v̂ᵀHv̂" in c.value]
@@ -143,7 +111,7 @@ def test_landscape_is_the_loss_and_the_angle_changes_the_curvature(at):
 
 
 def test_independence_demo_redraws_the_gradient_not_the_hessian(at):
-    open_tab(at, "H ignores θ, y")
+    open_tab(at, "lr_tab", "H ignores θ, y")
     before = metric(at, "|∇L| at random θ, new y")
     at.button(key="lr_redraw").click().run()
     assert metric(at, "|∇L| at random θ, new y") != before
@@ -151,7 +119,7 @@ def test_independence_demo_redraws_the_gradient_not_the_hessian(at):
 
 
 def test_worked_exercise_fails_with_repeated_x(at):
-    open_tab(at, "Exercise")
+    open_tab(at, "lr_tab", "Exercise")
     assert any("y = 1 + 0·x + 1·x²" in m.value for m in at.markdown)
     at.number_input(key="lr_ex_x2").set_value(-1.0).run()
     assert not at.exception and any("the formula fails" in m.value for m in at.markdown)

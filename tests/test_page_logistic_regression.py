@@ -5,19 +5,15 @@ and Böhning's bound show their numbers; separable data get a warning, not a tra
 
 from __future__ import annotations
 
-import base64
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest_support import array, chart, metric, open_app, open_tab
 from hessian_explorer.classification import fit_softmax
 from hessian_explorer.datasets import CLASSIFICATION_SETS, load_classification
 from hessian_explorer.models import SoftmaxRegression
 
-APP = str(Path(__file__).parents[1] / "app.py")
 PAGE = "pages/6_logistic_regression.py"
 TABS = ["H and its blocks", "One example", "Null space", "Böhning bound", "Spectrum", "Two weights"]
 WEIGHTS = {"blobs": "3·3 = 9", "iris": "3·5 = 15", "wine": "3·14 = 42", "breast_cancer": "2·31 = 62",
@@ -26,35 +22,9 @@ WEIGHTS = {"blobs": "3·3 = 9", "iris": "3·5 = 15", "wine": "3·14 = 42", "brea
 
 @pytest.fixture
 def at() -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.run()
-    app.switch_page(PAGE).run()
+    app = open_app(page=PAGE, timeout=120)
     assert not app.exception
     return app
-
-
-def chart(app: AppTest, key: str) -> dict:
-    (found,) = [el for el in app.get("plotly_chart") if el.proto.id.endswith(key)]
-    return json.loads(found.proto.spec)
-
-
-def array(value) -> np.ndarray:
-    """A plotly JSON array: a (nested) list, or a typed array ``{"dtype", "bdata", "shape"}``."""
-    if isinstance(value, dict):
-        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        shape = value.get("shape")
-        return flat.reshape([int(s) for s in str(shape).split(",")]) if shape else flat
-    return np.asarray(value, dtype=float)
-
-
-def metric(app: AppTest, label: str) -> str:
-    (found,) = [m.value for m in app.metric if m.label == label]
-    return found
-
-
-def open_tab(app: AppTest, label: str) -> None:
-    app.session_state["lg_tab"] = label
-    app.run()
 
 
 def verticals(spec: dict) -> list[float]:
@@ -76,16 +46,14 @@ def test_every_data_set_renders(at, key):
 @pytest.fixture(scope="module", params=["blobs", "digits"])
 def per_dataset(request) -> AppTest:
     """One app per data set, shared by the tab tests (each only opens a tab and reads)."""
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.run()
-    app.switch_page(PAGE).run()
+    app = open_app(page=PAGE, timeout=120)
     app.sidebar.selectbox(key="lg_dataset").set_value(request.param).run()
     return app
 
 
 @pytest.mark.parametrize("tab", TABS)
 def test_every_tab_renders_for_small_and_big_models(per_dataset, tab):
-    open_tab(per_dataset, tab)
+    open_tab(per_dataset, "lg_tab", tab)
     assert not per_dataset.exception and not per_dataset.error and per_dataset.get("plotly_chart")
 
 
@@ -102,7 +70,7 @@ def test_heatmap_is_the_sum_of_kronecker_terms(at):
 
 
 def test_example_slider_changes_the_term(at):
-    open_tab(at, "One example")
+    open_tab(at, "lg_tab", "One example")
     first = array(chart(at, "lg_kron_chart")["data"][0]["z"])
     p_first = array(chart(at, "lg_p_chart")["data"][0]["z"])
     at.slider(key="lg_example").set_value(50).run()
@@ -115,7 +83,7 @@ def test_example_slider_changes_the_term(at):
 
 
 def test_null_space_numbers(at):
-    open_tab(at, "Null space")
+    open_tab(at, "lg_tab", "Null space")
     assert metric(at, "L(ŵ)") == metric(at, "L(ŵ + [u;…;u])")
     assert float(metric(at, "|H[u;…;u]| / (λmax |[u;…;u]|)")) < 1e-12
     assert metric(at, "zero eigenvalues of H") == "3 (D = 3)"
@@ -126,7 +94,7 @@ def test_reference_class_changes_p_and_the_blocks(at):
     at.sidebar.radio(key="lg_reference").set_value(True).run()
     assert metric(at, "weights P") == "2·3 = 6" and not at.exception
     assert verticals(chart(at, "lg_hessian_chart")) == [-0.5, 2.5, 5.5]
-    open_tab(at, "Böhning bound")
+    open_tab(at, "lg_tab", "Böhning bound")
     assert float(metric(at, "smallest eigenvalue of B − H (≥ 0: the bound holds)")) > 0
 
 
@@ -137,7 +105,7 @@ def test_separable_data_without_penalty_warn_instead_of_failing(at):
 
 
 def test_two_weight_landscape(at):
-    open_tab(at, "Two weights")
+    open_tab(at, "lg_tab", "Two weights")
     before = metric(at, "ŵ = (w, b)")
     spec = chart(at, "lg_landscape_chart")
     z = array(spec["data"][0]["z"])

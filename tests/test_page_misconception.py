@@ -5,19 +5,15 @@ the domain are handled."""
 
 from __future__ import annotations
 
-import base64
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest_support import array, assert_clean, chart_specs, open_app
 from hessian_explorer import parse_function
 from hessian_explorer.misconception import COUNTEREXAMPLES
 from hessian_explorer.presets import PRESETS, get_preset
 
-APP = str(Path(__file__).parents[1] / "app.py")
 PAGE = "pages/4_misconception.py"
 
 
@@ -33,9 +29,7 @@ def _warm_formula_sandbox() -> None:
 
 
 def open_page() -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.run()
-    app.switch_page(PAGE).run()
+    app = open_app(page=PAGE)
     assert not app.exception
     return app
 
@@ -52,24 +46,9 @@ def at() -> AppTest:
     return open_page()
 
 
-def array(value) -> np.ndarray:
-    """A plotly JSON array: a (nested) list, or a typed array ``{"dtype": ..., "bdata": base64}``."""
-    if isinstance(value, dict):
-        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        shape = value.get("shape")
-        if isinstance(shape, str):
-            shape = [int(k) for k in shape.split(",")]
-        return flat.reshape(shape) if shape else flat
-    return np.asarray(value, dtype=float)
-
-
-def specs(app: AppTest) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in app.get("plotly_chart")]
-
-
 def matrix_pair(app: AppTest) -> tuple[np.ndarray, np.ndarray, dict]:
     """The shared-scale heatmap pair: (H, ∇f∇fᵀ, its coloraxis)."""
-    (spec,) = [s for s in specs(app) if "coloraxis" in s["layout"]]
+    (spec,) = [s for s in chart_specs(app) if "coloraxis" in s["layout"]]
     h, o = (array(t["z"]) for t in spec["data"] if t["type"] == "heatmap")
     return h, o, spec["layout"]["coloraxis"]
 
@@ -80,11 +59,6 @@ def page_text(app: AppTest) -> str:
 
 def point(app: AppTest, n: int) -> np.ndarray:
     return np.array([app.session_state[f"x0_{i}"] for i in range(n)])  # held-fixed ones are sliders
-
-
-def assert_clean(app: AppTest) -> None:
-    assert not app.exception, [e.value for e in app.exception]
-    assert not app.error, [e.value for e in app.error]
 
 
 @pytest.mark.parametrize("key", [p.key for p in PRESETS])
@@ -153,7 +127,7 @@ def test_the_angle_moves_the_marker_and_the_directional_numbers(at):
     assert_clean(at)
     text = page_text(at)
     assert "**v̂ᵀHv̂ = -2**" in text and "**(∇f·v̂)² = 1**" in text  # ∇f = (1, −1) at (0.5, 0.5)
-    rose = next(s for s in specs(at) if s["layout"].get("xaxis", {}).get("range") == [0, 360])
+    rose = next(s for s in chart_specs(at) if s["layout"].get("xaxis", {}).get("range") == [0, 360])
     markers = [t for t in rose["data"] if t.get("mode") == "markers"]
     assert [array(t["x"])[0] for t in markers] == [90.0, 90.0]
 
@@ -165,7 +139,7 @@ def test_damping_zero_makes_the_outer_product_step_undefined(at):
     sentences = [m.value for m in at.markdown if m.value.startswith("**Newton with")]
     assert "converged in 1 step to a saddle point at (0, 0)" in sentences[0]
     assert "∇f∇fᵀ is singular" in sentences[1]
-    newton = next(s for s in specs(at) if any(t.get("name") == "Newton with H" for t in s["data"]))
+    newton = next(s for s in chart_specs(at) if any(t.get("name") == "Newton with H" for t in s["data"]))
     path = next(t for t in newton["data"] if t.get("name") == "Newton with H")
     np.testing.assert_allclose(array(path["x"])[:2], [0.5, 0.0], atol=1e-12)
 

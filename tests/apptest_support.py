@@ -1,0 +1,86 @@
+"""What the AppTest page tests share: opening the app (or one page of it) and reading what it shows.
+
+Charts are read from the plotly JSON Streamlit sends; plotly writes numpy arrays there as base64
+typed arrays, which ``array`` turns back into numpy.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def open_app(query: dict | None = None, page: str | None = None, *, timeout: float = 60) -> AppTest:
+    """A fresh session of app.py, run once with ``query`` as its query string, then switched to ``page``."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    if query:
+        at.query_params.update(query)
+    at.run()
+    return at.switch_page(page).run() if page else at
+
+
+def metric(at: AppTest, label: str) -> str:
+    """The value of the one metric labelled ``label`` (fails if there is none or more than one)."""
+    (found,) = [m.value for m in at.metric if m.label == label]
+    return found
+
+
+def first_metric(at: AppTest, label: str) -> str:
+    """The value of the first metric labelled ``label``."""
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    """The plotly figure JSON of every chart on the page, in page order."""
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def chart(at: AppTest, key: str) -> dict:
+    """The plotly figure JSON of the one chart whose widget key is ``key``."""
+    (found,) = [el for el in at.get("plotly_chart") if el.proto.id.endswith(key)]
+    return json.loads(found.proto.spec)
+
+
+def array(value: Any) -> np.ndarray:
+    """A plotly JSON array: a (nested) list, or a typed array ``{"dtype", "bdata"[, "shape"]}``."""
+    if isinstance(value, dict):
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        shape = value.get("shape")
+        if isinstance(shape, str):
+            shape = [int(k) for k in shape.split(",")]
+        return flat.reshape(shape) if shape else flat
+    return np.asarray(value, dtype=float)
+
+
+def assert_no_exception(at: AppTest) -> None:
+    """The last run raised no exception."""
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def assert_clean(at: AppTest) -> None:
+    """The last run raised no exception and showed no error."""
+    assert_no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+
+
+def type_function(at: AppTest, text: str, *, check: bool = False) -> AppTest:
+    """Type ``text`` as the sidebar's function; with ``check``, assert it ran and was accepted."""
+    at.sidebar.radio(key="source").set_value("Type your own").run()
+    at.sidebar.text_input(key="fn_text").set_value(text).run()
+    if check:
+        assert not at.exception
+        assert not at.error, f"{text!r} was refused: {[e.value for e in at.error]}"
+    return at
+
+
+def open_tab(at: AppTest, key: str, label: str) -> None:
+    """Select the tab ``label`` of the tab control whose session-state key is ``key``, and rerun."""
+    at.session_state[key] = label
+    at.run()
