@@ -83,7 +83,7 @@ def rose_figure(rose: Rose, eigen: PlaneEigen, labels: tuple[str, str], theme: T
     rmax = float(np.nanmax(np.abs(c))) if np.isfinite(c).any() else 0.0
     ticks, ticktext = _angle_ticks(labels)
     between = float((eigen.angles_deg[1] + 45.0) % 180.0)  # radial ticks halfway between the eigen-lines
-    fig.update_layout(
+    return apply_theme(fig, theme, title, height, layout=dict(
         polar=dict(
             domain=dict(x=[0.08, 0.92], y=[0.0, 0.9]),  # room for angle labels at presentation sizes
             radialaxis=dict(range=[0, 1.08 * rmax if rmax > 0 else 1.0], angle=between, tickangle=between, nticks=5,
@@ -91,8 +91,7 @@ def rose_figure(rose: Rose, eigen: PlaneEigen, labels: tuple[str, str], theme: T
             angularaxis=dict(rotation=0, direction="counterclockwise", tickvals=ticks, ticktext=ticktext),
         ),
         legend=dict(orientation="h", yanchor="top", y=-0.08, x=0),
-    )
-    return apply_theme(fig, theme, title, height)
+    ))
 
 
 def angle_profile_figure(rose: Rose, eigen: PlaneEigen, labels: tuple[str, str], theme: Theme, *,
@@ -135,11 +134,12 @@ def angle_profile_figure(rose: Rose, eigen: PlaneEigen, labels: tuple[str, str],
             hovertemplate=f"your v̂ at {fmt(angle, 3)}°<br>v̂ᵀHv̂ = {fmt(value)}<extra></extra>",
         ))
     ticks, ticktext = _angle_ticks(labels)
-    fig.update_xaxes(title_text=f"angle of v̂ in the ({labels[0]}, {labels[1]}) plane", range=[-10, 370],
-                     tickvals=ticks + [360], ticktext=[t.split("<br>")[0] for t in ticktext] + ["360°"])
-    fig.update_yaxes(title_text="v̂ᵀHv̂", zeroline=True, zerolinecolor="#444", zerolinewidth=1.5)
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22, x=0))
-    return apply_theme(fig, theme, title, height)
+    return apply_theme(fig, theme, title, height, layout=dict(
+        xaxis=dict(title=dict(text=f"angle of v̂ in the ({labels[0]}, {labels[1]}) plane"), range=[-10, 370],
+                   tickvals=ticks + [360], ticktext=[t.split("<br>")[0] for t in ticktext] + ["360°"]),
+        yaxis=dict(title=dict(text="v̂ᵀHv̂"), zeroline=True, zerolinecolor="#444", zerolinewidth=1.5),
+        legend=dict(orientation="h", yanchor="top", y=-0.22, x=0),
+    ))
 
 
 def _y_limits(values: np.ndarray) -> list[float] | None:
@@ -173,10 +173,12 @@ def slice_figure(s: Slice, theme: Theme, *, value: float | None = None, title: s
         hovertemplate="t = %{x:.3g}<br>f + t∇f·v̂ + ½t²(∇f·v̂)² = %{y:.4g}<extra></extra>"))
     if value is not None and np.isfinite(value):
         add_point(fig, (0.0, value), theme)
-    fig.update_xaxes(title_text="t (distance from x₀ along v̂)", range=[float(s.t[0]), float(s.t[-1])])
-    fig.update_yaxes(title_text="f", range=_y_limits(np.asarray(s.values)))
-    fig.update_layout(legend=dict(orientation="v", yanchor="top", y=-0.16, x=0))
-    return apply_theme(fig, theme, title, height)
+    y_range = _y_limits(np.asarray(s.values))
+    return apply_theme(fig, theme, title, height, layout=dict(
+        xaxis=dict(title=dict(text="t (distance from x₀ along v̂)"), range=[float(s.t[0]), float(s.t[-1])]),
+        yaxis=dict(title=dict(text="f"), **({"range": y_range} if y_range else {})),
+        legend=dict(orientation="v", yanchor="top", y=-0.16, x=0),
+    ))
 
 
 def slice_map_figure(field: Field, labels: tuple[str, str], theme: Theme, *, point, v_hat, half_width: float,
@@ -184,7 +186,8 @@ def slice_map_figure(field: Field, labels: tuple[str, str], theme: Theme, *, poi
     """:func:`contour_figure` with the slice's line ``x₀ + t v̂, |t| ≤ half_width`` drawn in orange
     (projected onto the plotted plane; an arrowhead marks the +t end)."""
     plane = field.plane
-    fig = contour_figure(field, labels, theme, point=None, click_grid=click_grid, title=title)
+    fig = contour_figure(field, labels, theme, point=None, click_grid=click_grid, title=title,
+                         layout=dict(height=height) if height else None)
     xy0 = plane.project(np.asarray(point, dtype=float))
     d = plane.project(np.asarray(v_hat, dtype=float))
     t = np.array([-half_width, half_width])
@@ -197,8 +200,6 @@ def slice_map_figure(field: Field, labels: tuple[str, str], theme: Theme, *, poi
                         size=[0, theme.marker_size * (1.6 if name is None else 1.3)]),
         ))
     add_point(fig, xy0, theme)
-    if height:
-        fig.update_layout(height=height)
     return fig
 
 

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from hessian_explorer.analysis import EIG_ATOL, EIG_RTOL, Curvature, Definiteness, PointAnalysis, Verdict
 from hessian_explorer.figures.landscape import NAN_COLOR, add_point, contour_figure, value_limits
 from hessian_explorer.figures.matrices import matrix_heatmap
-from hessian_explorer.figures.style import CRITICAL_STYLE, OKABE_ITO, Theme, apply_theme, fmt
+from hessian_explorer.figures.style import CRITICAL_STYLE, OKABE_ITO, Theme, apply_theme, fmt, merge_layout
 from hessian_explorer.plane import Field, Plane
 from hessian_explorer.taylor import QuadraticModel
 
@@ -87,8 +87,11 @@ def quadratic_model_figure(field: Field, local: Field, model: QuadraticModel, ax
     through x₀ labelled ``λ₁``, ``λ₂`` (ascending). Only f and x₀ are drawn when the model is
     undefined.
     """
-    fig = contour_figure(field, labels, theme, click_grid=click_grid, title=title)
     plane, lp = field.plane, local.plane
+    fig = contour_figure(field, labels, theme, click_grid=click_grid, title=title, layout=merge_layout(dict(
+        legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, traceorder="normal", itemwidth=60,
+                    bgcolor="rgba(255,255,255,0)"),
+        margin=dict(b=20 + 4 * theme.font_size)), _true_shape(plane)))
     x0 = plane.project(model.point)
     radii = np.array([(lp.x_range[1] - lp.x_range[0]) / 2, (lp.y_range[1] - lp.y_range[0]) / 2])
     if model.defined:
@@ -118,37 +121,24 @@ def quadratic_model_figure(field: Field, local: Field, model: QuadraticModel, ax
                 _add_axis(fig, axis_segment(x0, axes.eigenvectors[:, k], radii), axes.eigenvalues[k], sub,
                           plane.x_range, plane.y_range, theme)
     add_point(fig, x0, theme)
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, traceorder="normal", itemwidth=60,
-                                  bgcolor="rgba(255,255,255,0)"),
-                      margin=dict(b=20 + 4 * theme.font_size))
-    return _axis_fonts(_true_shape(fig, plane), theme)
+    return fig
 
 
-def _true_shape(fig: go.Figure, plane: Plane) -> go.Figure:
-    """One unit is as long on both axes (so perpendicular eigenvectors look perpendicular), unless
-    the plotted ranges differ by more than a factor of 4 (the plot would become a sliver)."""
+def _true_shape(plane: Plane) -> dict:
+    """Layout for one unit as long on both axes (so perpendicular eigenvectors look perpendicular),
+    unless the plotted ranges differ by more than a factor of 4 (the plot would become a sliver)."""
     ratio = (plane.y_range[1] - plane.y_range[0]) / (plane.x_range[1] - plane.x_range[0])
     if 0.25 <= ratio <= 4:
-        fig.update_yaxes(scaleanchor="x", scaleratio=1, constrain="domain")
-        fig.update_xaxes(constrain="domain")
-    return fig
+        return dict(yaxis=dict(scaleanchor="x", scaleratio=1, constrain="domain"), xaxis=dict(constrain="domain"))
+    return {}
 
 
 def hessian_heatmap(matrix: np.ndarray, labels: Sequence[str], theme: Theme, *, title: str | None = None) -> go.Figure:
     """:func:`~hessian_explorer.figures.matrices.matrix_heatmap` (0-centred diverging scale,
     annotated entries) with the theme's sizes on the row and column labels, and room for both the
     title and the column labels above the matrix."""
-    fig = matrix_heatmap(matrix, labels, theme, title=title)
-    if title:
-        fig.update_layout(margin=dict(t=round(2 * theme.title_size + 2 * theme.font_size)))
-    return _axis_fonts(fig, theme)
-
-
-def _axis_fonts(fig: go.Figure, theme: Theme) -> go.Figure:
-    """Tick and axis-title sizes from the theme, set on the axes so no chart template shrinks them."""
-    fig.update_xaxes(tickfont=dict(size=theme.font_size), title_font=dict(size=theme.font_size))
-    fig.update_yaxes(tickfont=dict(size=theme.font_size), title_font=dict(size=theme.font_size))
-    return fig
+    top = dict(margin=dict(t=round(2 * theme.title_size + 2 * theme.font_size))) if title else None
+    return matrix_heatmap(matrix, labels, theme, title=title, layout=top)
 
 
 def _add_axis(fig: go.Figure, ends: np.ndarray, lam: float, sub: str, x_range, y_range, theme: Theme) -> None:
@@ -191,10 +181,10 @@ def curvature_map_figure(field: Field, codes: np.ndarray, labels: tuple[str, str
     if point is not None:
         add_point(fig, field.plane.project(np.asarray(point)), theme)
     plane = field.plane
-    fig.update_xaxes(title_text=labels[0], range=list(plane.x_range), showgrid=False, zeroline=False)
-    fig.update_yaxes(title_text=labels[1], range=list(plane.y_range), showgrid=False, zeroline=False)
-    fig.update_layout(showlegend=False, plot_bgcolor="white")
-    return _axis_fonts(_true_shape(apply_theme(fig, theme, title), plane), theme)
+    return apply_theme(fig, theme, title, layout=merge_layout(dict(
+        xaxis=dict(title=dict(text=labels[0]), range=list(plane.x_range), showgrid=False, zeroline=False),
+        yaxis=dict(title=dict(text=labels[1]), range=list(plane.y_range), showgrid=False, zeroline=False),
+        showlegend=False, plot_bgcolor="white"), _true_shape(plane)))
 
 
 # -- words and tables ------------------------------------------------------------------------------

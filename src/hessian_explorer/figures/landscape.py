@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from hessian_explorer.critical import CriticalPoint
-from hessian_explorer.figures.style import CRITICAL_STYLE, OKABE_ITO, SEQUENTIAL, Theme, apply_theme, fmt
+from hessian_explorer.figures.style import CRITICAL_STYLE, OKABE_ITO, SEQUENTIAL, Theme, apply_theme, fmt, merge_layout
 from hessian_explorer.plane import Field, Plane
 
 __all__ = ["contour_figure", "surface_figure", "quiver_segments", "add_point", "add_critical_points",
@@ -32,30 +32,31 @@ def value_limits(values: np.ndarray) -> tuple[float, float] | None:
     return float(lo), float(hi)
 
 
-def quiver_segments(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray, cell: tuple[float, float]):
-    """Arrow polylines for a quiver: (xs, ys, head_sizes) with ``None`` breaks between arrows.
+def quiver_segments(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray, cell: float | tuple[float, float],
+                    *, reference: float | None = None, pivot: str = "middle"):
+    """Arrow polylines for a quiver: arrays ``(xs, ys, heads)``, ``nan`` breaks between arrows.
 
-    Arrow length is ``0.9·cell·√(|g|/max|g|)`` (square root so small gradients stay visible),
-    at least ``0.12·cell`` for any non-zero gradient; zero or undefined gradients get no arrow.
+    Each arrow is a ``[tail, head, nan]`` triple in the order of the flattened inputs; ``heads``
+    is 1 at heads and 0 elsewhere (marker sizes). Arrow length is
+    ``cell·max(0.9·min(1, √(|g|/reference)), 0.12)`` along each axis's cell: a square root so small
+    vectors stay visible, one scale for every chart given the same ``reference`` (default: the
+    largest |g| here). ``pivot`` "middle" centres the arrow on its point, "tail" starts it there.
+    Zero or undefined vectors get no arrow.
     """
-    x, y, u, v = (np.ravel(a) for a in (x, y, u, v))
+    x, y, u, v = (np.ravel(np.asarray(a, dtype=float)) for a in (x, y, u, v))
     mag = np.hypot(u, v)
     ok = np.isfinite(mag) & (mag > 0)
-    xs: list = []
-    ys: list = []
-    heads: list = []
-    if not ok.any():
-        return xs, ys, heads
-    gmax = mag[ok].max()
-    scale = np.zeros_like(mag)
-    scale[ok] = np.maximum(0.9 * np.sqrt(mag[ok] / gmax), 0.12)
-    cx, cy = cell
-    for k in np.flatnonzero(ok):
-        dx = u[k] / mag[k] * scale[k] * cx
-        dy = v[k] / mag[k] * scale[k] * cy
-        xs += [x[k] - dx / 2, x[k] + dx / 2, None]
-        ys += [y[k] - dy / 2, y[k] + dy / 2, None]
-        heads += [0, 1, 0]
+    x, y, u, v, mag = x[ok], y[ok], u[ok], v[ok], mag[ok]
+    if reference is None:
+        reference = mag.max() if mag.size else 1.0
+    length = np.maximum(0.9 * np.minimum(1.0, np.sqrt(mag / reference)), 0.12)
+    cx, cy = (cell, cell) if np.isscalar(cell) else cell
+    dx, dy = u / mag * length * cx, v / mag * length * cy
+    start = 0.5 if pivot == "middle" else 0.0
+    nan = np.full_like(x, np.nan)
+    xs = np.column_stack([x - start * dx, x + (1 - start) * dx, nan]).ravel()
+    ys = np.column_stack([y - start * dy, y + (1 - start) * dy, nan]).ravel()
+    heads = np.tile([0, 1, 0], len(x))
     return xs, ys, heads
 
 
@@ -65,14 +66,13 @@ def _quiver_traces(field_x, field_y, grad_xy, plane: Plane, theme: Theme) -> lis
             (plane.y_range[1] - plane.y_range[0]) / max(len(field_y) - 1, 1))
     X, Y = np.meshgrid(field_x, field_y)
     xs, ys, heads = quiver_segments(X, Y, grad_xy[..., 0], grad_xy[..., 1], cell)
-    sizes = [theme.marker_size * h for h in heads]
     traces = []
     for color, width, grow, name in (("black", theme.arrow_width * 2.4, 4, None),
                                      ("white", theme.arrow_width, 0, "∇f (points uphill; length ∝ √|∇f|)")):
         traces.append(go.Scatter(
             x=xs, y=ys, mode="lines+markers", name=name or "", showlegend=name is not None,
             line=dict(color=color, width=width),
-            marker=dict(symbol="arrow", angleref="previous", size=[s + grow if s else 0 for s in sizes],
+            marker=dict(symbol="arrow", angleref="previous", size=(theme.marker_size + grow) * heads,
                         color=color, line=dict(width=0)),
             hoverinfo="skip", legendgroup="quiver",
         ))
@@ -119,12 +119,13 @@ def add_path(fig: go.Figure, path: np.ndarray, name: str, color: str, theme: The
 
 def contour_figure(field: Field, labels: tuple[str, str], theme: Theme, *, point=None,
                    quiver: Field | None = None, critical: Sequence[CriticalPoint] = (),
-                   click_grid: int = 0, title: str | None = None, show_scale: bool = True) -> go.Figure:
+                   click_grid: int = 0, title: str | None = None, show_scale: bool = True,
+                   layout: dict | None = None) -> go.Figure:
     """Filled contours of ``field.value`` with optional quiver, critical points and point marker.
 
     ``quiver`` is a coarser :class:`Field` whose plane gradient becomes arrows; ``click_grid`` > 0
     adds an invisible ``click_grid``² scatter grid so clicks can select a point (plotly does not
-    report clicks on contour traces).
+    report clicks on contour traces). ``layout`` is merged into the layout last.
     """
     plane = field.plane
     limits = value_limits(field.value)
@@ -151,14 +152,14 @@ def contour_figure(field: Field, labels: tuple[str, str], theme: Theme, *, point
             marker=dict(size=max(6, 560 // click_grid), opacity=0.0, color="white"),
             hovertemplate=f"click to move x₀ here<br>({labels[0]}, {labels[1]}) = (%{{x:.3g}}, %{{y:.3g}})<extra></extra>",
         ))
-    fig.update_xaxes(title_text=labels[0], range=list(plane.x_range), showgrid=False, zeroline=False)
-    fig.update_yaxes(title_text=labels[1], range=list(plane.y_range), showgrid=False, zeroline=False)
     undefined = not np.isfinite(field.value).all()
-    fig.update_layout(plot_bgcolor=NAN_COLOR if undefined else "white", clickmode="event+select",
-                      legend=dict(orientation="h", yanchor="top", y=-0.14, x=0, bgcolor="rgba(255,255,255,0.8)"))
-    apply_theme(fig, theme, title)
-    fig.update_layout(margin=dict(b=40 + 3 * theme.font_size))  # room for the legend below the axis
-    return fig
+    return apply_theme(fig, theme, title, layout=merge_layout(dict(
+        xaxis=dict(title=dict(text=labels[0]), range=list(plane.x_range), showgrid=False, zeroline=False),
+        yaxis=dict(title=dict(text=labels[1]), range=list(plane.y_range), showgrid=False, zeroline=False),
+        plot_bgcolor=NAN_COLOR if undefined else "white", clickmode="event+select",
+        legend=dict(orientation="h", yanchor="top", y=-0.14, x=0, bgcolor="rgba(255,255,255,0.8)"),
+        margin=dict(b=40 + 3 * theme.font_size),  # room for the legend below the axis
+    ), layout or {}))
 
 
 def surface_figure(field: Field, labels: tuple[str, str], theme: Theme, *, point=None, value: float | None = None,
@@ -193,6 +194,7 @@ def surface_figure(field: Field, labels: tuple[str, str], theme: Theme, *, point
                                    line=dict(color="black", width=theme.line_width * 1.5), hoverinfo="skip"))
         fig.add_trace(go.Scatter3d(x=[x0], y=[y0], z=[value], mode="markers", name="x₀",
                                    marker=dict(size=theme.marker_size * 0.6, color="black")))
-    fig.update_layout(scene=dict(xaxis_title=labels[0], yaxis_title=labels[1], zaxis_title="f",
-                                 aspectmode="cube"), showlegend=False)
-    return apply_theme(fig, theme, title)
+    return apply_theme(fig, theme, title, layout=dict(
+        scene=dict(xaxis=dict(title=dict(text=labels[0])), yaxis=dict(title=dict(text=labels[1])),
+                   zaxis=dict(title=dict(text="f")), aspectmode="cube"),
+        showlegend=False))

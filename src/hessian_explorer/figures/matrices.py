@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from hessian_explorer.figures.style import DIVERGING, Theme, apply_theme, fmt
+from hessian_explorer.figures.style import DIVERGING, Theme, apply_theme, fmt, merge_layout
 
 __all__ = ["matrix_heatmap", "matrix_pair", "symmetric_limit", "pair_top_margin"]
 
@@ -38,23 +38,23 @@ def _heatmap(matrix: np.ndarray, labels: Sequence[str], zmax: float, theme: Them
 
 
 def matrix_heatmap(matrix: np.ndarray, labels: Sequence[str], theme: Theme, *, title: str | None = None,
-                   zmax: float | None = None, annotate: bool | None = None, height: int | None = None) -> go.Figure:
+                   zmax: float | None = None, annotate: bool | None = None, height: int | None = None,
+                   layout: dict | None = None) -> go.Figure:
     """Heatmap of a square matrix, rows top to bottom, colour scale symmetric about 0.
 
     ``zmax`` defaults to the largest absolute entry; entries are written in the cells when the
-    matrix is at most 10x10 (``annotate`` overrides).
+    matrix is at most 10x10 (``annotate`` overrides). ``layout`` is merged into the layout last.
     """
     m = np.asarray(matrix, dtype=float)
     annotate = m.shape[0] <= 10 if annotate is None else annotate
     zmax = symmetric_limit(m) if zmax is None else zmax
     fig = go.Figure(_heatmap(m, labels, zmax, theme, annotate))
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain")
-    fig.update_xaxes(side="top", constrain="domain")
     side = min(theme.height, 140 + 90 * m.shape[0]) if height is None else height
-    apply_theme(fig, theme, title, height=max(side, 300))
+    shape = dict(yaxis=dict(autorange="reversed", scaleanchor="x", constrain="domain"),
+                 xaxis=dict(side="top", constrain="domain"))
     if title:  # column labels sit on top, between the title and the matrix
-        fig.update_layout(margin=dict(t=pair_top_margin(theme)))
-    return fig
+        shape["margin"] = dict(t=pair_top_margin(theme))
+    return apply_theme(fig, theme, title, height=max(side, 300), layout=merge_layout(shape, layout or {}))
 
 
 def matrix_pair(left: np.ndarray, right: np.ndarray, labels: Sequence[str], titles: tuple[str, str],
@@ -65,11 +65,11 @@ def matrix_pair(left: np.ndarray, right: np.ndarray, labels: Sequence[str], titl
     fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.08)
     fig.add_trace(_heatmap(left, labels, zmax, theme, annotate, coloraxis="coloraxis", name=titles[0]), 1, 1)
     fig.add_trace(_heatmap(right, labels, zmax, theme, annotate, coloraxis="coloraxis", name=titles[1]), 1, 2)
-    fig.update_layout(coloraxis=dict(colorscale=DIVERGING, cmin=-zmax, cmax=zmax, cmid=0))
-    fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(side="top")  # as in matrix_heatmap, so pairs and single matrices line up
     fig.update_annotations(font_size=theme.title_size, yshift=2.2 * theme.font_size)  # titles above the top labels
     n = np.asarray(left).shape[0]
-    apply_theme(fig, theme, None, height=height or max(320, min(theme.height, 160 + 80 * n)))
-    fig.update_layout(margin=dict(t=pair_top_margin(theme)))
-    return fig
+    return apply_theme(fig, theme, None, height=height or max(320, min(theme.height, 160 + 80 * n)), layout=dict(
+        coloraxis=dict(colorscale=DIVERGING, cmin=-zmax, cmax=zmax, cmid=0),
+        # x axes on top, as in matrix_heatmap, so pairs and single matrices line up
+        yaxis=dict(autorange="reversed"), yaxis2=dict(autorange="reversed"), xaxis=dict(side="top"),
+        xaxis2=dict(side="top"), margin=dict(t=pair_top_margin(theme)),
+    ))

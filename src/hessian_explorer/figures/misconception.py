@@ -44,10 +44,8 @@ def matrices_figure(comparison: Comparison, labels: Sequence[str], theme: Theme)
 
 def difference_figure(comparison: Comparison, labels: Sequence[str], theme: Theme) -> go.Figure:
     """``H − ∇f∇fᵀ`` at x₀ on its own colour scale centred at 0 (white everywhere when they agree)."""
-    fig = matrix_heatmap(comparison.difference, labels, theme, title="H − ∇f∇fᵀ",
-                         height=_matrix_height(len(labels), theme))
-    fig.update_layout(margin=dict(t=pair_top_margin(theme)))  # level with the pair beside it
-    return fig
+    return matrix_heatmap(comparison.difference, labels, theme, title="H − ∇f∇fᵀ",  # level with the pair beside it
+                          height=_matrix_height(len(labels), theme), layout=dict(margin=dict(t=pair_top_margin(theme))))
 
 
 def curvature_figure(roses: tuple[Rose, Rose], theme: Theme, plane_labels: tuple[str, str],
@@ -74,13 +72,12 @@ def curvature_figure(roses: tuple[Rose, Rose], theme: Theme, plane_labels: tuple
             fig.add_trace(go.Scatter(x=[angle], y=[value], mode="markers", showlegend=False, marker=marker,
                                      hovertemplate=f"v̂ at {angle:.0f}°: {fmt(value)}<extra></extra>"))
     axis_title = f"angle θ of v̂ from the {plane_labels[0]}-axis toward {plane_labels[1]} (degrees)"
-    fig.update_xaxes(title_text=axis_title,
-                     range=[0, 360], tickvals=list(range(0, 361, 45)), zeroline=False)
-    fig.update_yaxes(title_text="curvature along v̂", zeroline=False)
-    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
-    fig = apply_theme(fig, theme, title, height=int(theme.height * 0.8))
-    fig.update_layout(margin=dict(t=110 if title else 60))
-    return fig
+    return apply_theme(fig, theme, title, height=int(theme.height * 0.8), layout=dict(
+        xaxis=dict(title=dict(text=axis_title), range=[0, 360], tickvals=list(range(0, 361, 45)), zeroline=False),
+        yaxis=dict(title=dict(text="curvature along v̂"), zeroline=False),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+        margin=dict(t=110 if title else 60),
+    ))
 
 
 def newton_figure(field: Field, labels: tuple[str, str], theme: Theme, point, runs: tuple[NewtonRun, NewtonRun],

@@ -52,7 +52,7 @@ ZERO_COLOR, CURRENT = OKABE_ITO["vermillion"], OKABE_ITO["orange"]
 def _finish(fig: go.Figure, theme: Theme, title: str | None, height: int | None, legend: bool = True) -> go.Figure:
     """Apply the theme; put the legend in its own band at the bottom of the figure (two rows fit),
     so a legend that wraps on a narrow or projected screen never covers the title or the plot."""
-    apply_theme(fig, theme, title, height=height)
+    fig = apply_theme(fig, theme, title, height=height)
     if legend:
         fig.update_layout(legend=dict(orientation="h", yref="container", yanchor="bottom", y=0.0, x=0,
                                       bgcolor="rgba(255,255,255,0.8)"),
@@ -141,7 +141,7 @@ def _quiver(sl: LossSlice, theme: Theme, name: str) -> list[go.Scatter]:
             x=xs, y=ys, mode="lines+markers", name=label or "", showlegend=label is not None, legendgroup="quiver",
             line=dict(color=color, width=width), hoverinfo="skip",
             marker=dict(symbol="arrow", angleref="previous", color=color, line=dict(width=0),
-                        size=[(theme.marker_size + grow) * h if h else 0 for h in heads]),
+                        size=(theme.marker_size + grow) * heads),
         ))
     return traces
 
@@ -283,7 +283,7 @@ def block_heatmap(matrix: np.ndarray, block: int, theme: Theme, *, labels: Seque
     fig.update_xaxes(side="top", constrain="domain", **axis)
     fig.update_yaxes(autorange=False, scaleanchor="x", constrain="domain", **{**axis, "range": [P - 0.5, -0.5]})
     side = max(360, min(theme.height, 160 + 70 * P)) if height is None else height
-    apply_theme(fig, theme, title, height=side)
+    fig = apply_theme(fig, theme, title, height=side)
     return fig.update_layout(margin=dict(t=theme.title_size + 2 * theme.font_size + 30))
 
 
@@ -303,7 +303,7 @@ def matrix_panel(matrix: np.ndarray, row_labels: Sequence[str], col_labels: Sequ
     ))
     fig.update_yaxes(autorange="reversed", showgrid=False)
     fig.update_xaxes(side="top", showgrid=False)
-    apply_theme(fig, theme, title, height=height or max(260, min(theme.height, 150 + 40 * m.shape[0])))
+    fig = apply_theme(fig, theme, title, height=height or max(260, min(theme.height, 150 + 40 * m.shape[0])))
     return fig.update_layout(margin=dict(t=theme.title_size + 2 * theme.font_size + 30))
 
 

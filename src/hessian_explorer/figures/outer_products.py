@@ -10,6 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from hessian_explorer.figures.landscape import quiver_segments
 from hessian_explorer.figures.matrices import symmetric_limit
 from hessian_explorer.figures.style import DIVERGING, OKABE_ITO, Theme, apply_theme, fmt
 from hessian_explorer.outer_product_examples import BlobProblem, FisherSandbox, GaussNewtonDemo, KunstnerFigure1
@@ -41,27 +42,17 @@ def quiver_arrows(b: np.ndarray, slope: np.ndarray, d: np.ndarray, cell: float, 
     the paper), points along ``d[i, j]`` and is ``0.9 cell min(1, sqrt(|d| / reference))`` long
     (at least ``0.12 cell``): one scale for every panel that passes the same ``reference``, square
     root so short steps stay visible.  Zero or non-finite vectors get no arrow.  Arrows are
-    ``[tail, head, None]`` triples in row-major order (i outer, j inner); ``heads`` marks the heads.
+    ``[tail, head, nan]`` triples in row-major order (i outer, j inner); ``heads`` marks the heads
+    (see :func:`~hessian_explorer.figures.landscape.quiver_segments`).
     Coordinates are rounded to ``DECIMALS`` places (a lighter chart; far below a pixel).
     """
     d = np.asarray(d, dtype=float)
     if d.shape != (len(slope), len(b), 2):
         raise ValueError(f"field must have shape (len(slope), len(b), 2) = ({len(slope)}, {len(b)}, 2), "
                          f"got {d.shape}")
-    xs: list = []
-    ys: list = []
-    heads: list = []
-    for i, s in enumerate(slope):
-        for j, b_j in enumerate(b):
-            u, v = d[i, j]
-            m = float(np.hypot(u, v))
-            if not (np.isfinite(m) and m > 0):
-                continue
-            length = cell * max(0.9 * min(1.0, np.sqrt(m / reference)), 0.12)
-            xs += [round(float(b_j), DECIMALS), round(float(b_j) + length * u / m, DECIMALS), None]
-            ys += [round(float(s), DECIMALS), round(float(s) + length * v / m, DECIMALS), None]
-            heads += [0, 1, 0]
-    return xs, ys, heads
+    B, S = np.meshgrid(np.asarray(b, dtype=float), np.asarray(slope, dtype=float))
+    xs, ys, heads = quiver_segments(B, S, d[..., 0], d[..., 1], cell, reference=reference, pivot="tail")
+    return np.round(xs, DECIMALS), np.round(ys, DECIMALS), heads
 
 
 def thin_path(path: np.ndarray, max_points: int = 250) -> np.ndarray:
@@ -93,7 +84,7 @@ def kunstner_data_figure(fig1: KunstnerFigure1, theme: Theme, title: str | None 
     ])
     fig.update_xaxes(title_text="x")
     fig.update_yaxes(title_text="y")
-    apply_theme(fig, theme, title)
+    fig = apply_theme(fig, theme, title)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
     return fig
 
@@ -136,7 +127,7 @@ def kunstner_fields_figure(fields: KunstnerVectorFields, trajectories: KunstnerT
         fig.add_trace(go.Scatter(
             x=xs, y=ys, mode="lines+markers", name="update direction", legendgroup="arrows", showlegend=first,
             meta=f"arrows:{m}", line=dict(color=ARROW_COLOR, width=theme.arrow_width * 0.8),
-            marker=dict(symbol="arrow", angleref="previous", size=[h * theme.marker_size * 0.6 for h in heads],
+            marker=dict(symbol="arrow", angleref="previous", size=heads * theme.marker_size * 0.6,
                         color=ARROW_COLOR, line=dict(width=0)), hoverinfo="skip"), row, col)
         for k, (start, path) in enumerate(zip(trajectories.starts, paths)):
             color = START_COLORS[k % len(START_COLORS)]
@@ -160,7 +151,7 @@ def kunstner_fields_figure(fields: KunstnerVectorFields, trajectories: KunstnerT
         fig.update_yaxes(range=[lo, hi], title_text=AXIS_LABELS[1] if col == 1 else None, row=row, col=col,
                          scaleanchor=f"x{suffix}", scaleratio=1, constrain="domain")
     fig.update_annotations(font_size=theme.font_size)
-    apply_theme(fig, theme)
+    fig = apply_theme(fig, theme)
     if columns == 3:
         fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.16, x=0), margin=dict(t=80, b=10))
     else:  # the empty bottom-right cell holds the legend
@@ -180,7 +171,7 @@ def blob_figure(problem: BlobProblem, theme: Theme, title: str | None = None) ->
                                  hovertemplate="x₁=%{x:.3g}, x₂=%{y:.3g}<extra></extra>"))
     fig.update_xaxes(title_text="x₁")
     fig.update_yaxes(title_text="x₂", scaleanchor="x")
-    apply_theme(fig, theme, title)
+    fig = apply_theme(fig, theme, title)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
     return fig
 
@@ -223,7 +214,7 @@ def fisher_convergence_figure(sb: FisherSandbox, theme: Theme, *, max_points: in
                              hovertemplate="%{y:.3g}<extra>empirical Fisher</extra>"))
     fig.update_xaxes(type="log", dtick=1, title_text="number of label draws n")
     fig.update_yaxes(type="log", dtick=1, title_text="relative error ‖avg − H‖ / ‖H‖", exponentformat="power")
-    apply_theme(fig, theme, title, height=theme.height + 100)  # room for the five-line legend below
+    fig = apply_theme(fig, theme, title, height=theme.height + 100)  # room for the five-line legend below
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0))
     return fig
 
@@ -261,7 +252,7 @@ def matrix_row(matrices: Sequence[np.ndarray], labels: Sequence[str], titles: Se
                                      colorbar=dict(thickness=16)))
     fig.update_annotations(font_size=theme.font_size)
     panel = min(60 * size + 80, 1100 // len(mats))  # a panel is about 1/len of a wide page
-    apply_theme(fig, theme, None, height=height or max(260, min(theme.height, panel + 120)))
+    fig = apply_theme(fig, theme, None, height=height or max(260, min(theme.height, panel + 120)))
     fig.update_layout(margin=dict(t=50))
     return fig
 
@@ -285,6 +276,6 @@ def exponential_fit_figure(demo: GaussNewtonDemo, theme: Theme, title: str | Non
     ])
     fig.update_xaxes(title_text="x")
     fig.update_yaxes(title_text="y")
-    apply_theme(fig, theme, title, height=max(320, theme.height - 120))
+    fig = apply_theme(fig, theme, title, height=max(320, theme.height - 120))
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0))
     return fig

@@ -7,13 +7,14 @@ Cividis; categorical marks use the Okabe–Ito palette.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
 import plotly.io as pio
 
 __all__ = ["Theme", "NORMAL", "PRESENTATION", "theme_for", "OKABE_ITO", "DIVERGING", "SEQUENTIAL",
-           "CRITICAL_STYLE", "apply_theme", "fmt"]
+           "CRITICAL_STYLE", "apply_theme", "merge_layout", "fmt"]
 
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "Cividis"
@@ -44,7 +45,7 @@ class Theme:
 
     @property
     def template(self) -> str:
-        return "plotly_white"
+        return TEMPLATE
 
 
 NORMAL = Theme("normal", font_size=14, title_size=17, line_width=2.5, marker_size=11, height=520,
@@ -53,46 +54,93 @@ PRESENTATION = Theme("presentation", font_size=22, title_size=26, line_width=4.5
                      height=680, annotation_size=22, arrow_width=2.6)
 
 
+def _slim_template() -> go.layout.Template:
+    """plotly_white with only the trace types and subplots this app draws: the template travels
+    inside every figure (copied, serialised, sent), and plotly_white's defaults for maps, tables,
+    carpets and ternary plots are more than half of it."""
+    white = pio.templates["plotly_white"].to_plotly_json()
+    data = {kind: white["data"][kind] for kind in _TRACE_TYPES}
+    layout = {key: value for key, value in white["layout"].items() if key not in ("geo", "ternary")}
+    return go.layout.Template(data=data, layout=layout)
+
+
+_TRACE_TYPES = ("bar", "contour", "heatmap", "scatter", "scatter3d", "scatterpolar", "surface")
+TEMPLATE = "hessian_explorer"
+pio.templates[TEMPLATE] = _slim_template()
+_TEMPLATE_SPEC = pio.templates[TEMPLATE].to_plotly_json()
+
+
 def theme_for(presentation: bool) -> Theme:
     return PRESENTATION if presentation else NORMAL
 
 
-def _set_template(fig: go.Figure, name: str) -> None:
-    """Give ``fig`` the registered template ``name`` without validating it again.
+def _subplots(spec: dict) -> tuple[set[str], set[str], set[str]]:
+    """Layout keys of the cartesian axes, 3-D scenes and polar subplots a figure spec has or uses."""
+    axes, scenes, polars = set(), set(), set()
+    for key in spec["layout"]:
+        kind = key.rstrip("0123456789")
+        {"xaxis": axes, "yaxis": axes, "scene": scenes, "polar": polars}.get(kind, set()).add(key)
+    for trace in spec["data"]:
+        kind = trace.get("type", "scatter")
+        if kind in _3D:
+            scenes.add(trace.get("scene", "scene"))
+        elif kind in _POLAR:
+            polars.add(trace.get("subplot", "polar"))
+        else:
+            axes.update(("xaxis" + trace.get("xaxis", "x")[1:], "yaxis" + trace.get("yaxis", "y")[1:]))
+    if not (axes or scenes or polars):
+        axes = {"xaxis", "yaxis"}  # an empty figure still draws its default axes
+    return axes, scenes, polars
 
-    Setting ``template="plotly_white"`` makes plotly deep-copy and re-validate the whole template,
-    about 20 ms per figure (the bulk of a page's rerun); a registered template is valid already,
-    so it is copied unvalidated, as plotly itself does when it applies its default template.
+
+_3D = frozenset({"surface", "scatter3d", "mesh3d", "cone", "streamtube", "volume", "isosurface"})
+_POLAR = frozenset({"scatterpolar", "scatterpolargl", "barpolar"})
+
+
+def merge_layout(base: dict, extra: dict) -> dict:
+    """Deep-merge ``extra`` into ``base`` (like ``update_layout``: nested dicts are merged)."""
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merge_layout(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+    return base
+
+
+def apply_theme(fig: go.Figure, theme: Theme, title: str | None = None, height: int | None = None,
+                layout: dict | None = None) -> go.Figure:
+    """``fig`` with the fonts, margins, template and height of ``theme`` (and the plain-dict
+    ``layout`` updates, merged last): a new figure, so use the one returned.
+
+    Figure builders call this last. plotly's ``update_layout`` and ``update_xaxes`` walk their
+    property paths one at a time (10-20 ms a figure, the larger part of a page's rerun), so the
+    theme is merged into the figure's dict and the figure rebuilt from it unvalidated: the theme
+    is fixed and valid, what the builders put in was validated when they added it, and ``layout``
+    is validated on its own (a small dict, about a millisecond).
     """
-    layout = fig.layout
-    validate = layout._validate
-    layout._validate = False
-    try:
-        layout.template = pio.templates[name]
-    finally:
-        layout._validate = validate
-
-
-def apply_theme(fig: go.Figure, theme: Theme, title: str | None = None, height: int | None = None) -> go.Figure:
-    """Fonts, margins, template and height for ``theme``; returns the same figure."""
-    _set_template(fig, theme.template)
-    fig.update_layout(
-        font=dict(size=theme.font_size, color="#111111"),
-        height=height or theme.height,
-        margin=dict(l=10, r=10, t=60 if title else 20, b=10),
-        legend=dict(font=dict(size=theme.font_size)),
-        hoverlabel=dict(font_size=theme.font_size),
-    )
+    spec = {"data": [trace.to_plotly_json() for trace in fig.data], "layout": fig.layout.to_plotly_json()}
+    size = theme.font_size
     # Explicit axis fonts: Streamlit's chart theme would otherwise shrink ticks and axis titles.
-    axis_fonts = dict(tickfont=dict(size=theme.font_size), title_font=dict(size=theme.font_size))
-    fig.update_xaxes(**axis_fonts)
-    fig.update_yaxes(**axis_fonts)
-    fig.update_scenes(xaxis=axis_fonts, yaxis=axis_fonts, zaxis=axis_fonts)
-    fig.update_polars(angularaxis=dict(tickfont=dict(size=theme.font_size)),
-                      radialaxis=dict(tickfont=dict(size=theme.font_size)))
+    axis = {"tickfont": {"size": size}, "title": {"font": {"size": size}}}
+    axes, scenes, polars = _subplots(spec)
+    updates: dict = {key: axis for key in axes}
+    updates |= {key: {"xaxis": axis, "yaxis": axis, "zaxis": axis} for key in scenes}
+    updates |= {key: {"angularaxis": {"tickfont": {"size": size}}, "radialaxis": {"tickfont": {"size": size}}}
+                for key in polars}
+    updates |= {
+        "font": {"size": size, "color": "#111111"},
+        "height": height or theme.height,
+        "margin": {"l": 10, "r": 10, "t": 60 if title else 20, "b": 10},
+        "legend": {"font": {"size": size}},
+        "hoverlabel": {"font": {"size": size}},
+    }
     if title:
-        fig.update_layout(title=dict(text=title, font=dict(size=theme.title_size), x=0.01))
-    return fig
+        updates["title"] = {"text": title, "font": {"size": theme.title_size}, "x": 0.01}
+    merge_layout(spec["layout"], updates)
+    if layout:  # validated: plotly turns names such as "RdBu_r" into the colour lists plotly.js needs
+        merge_layout(spec["layout"], go.Layout(layout).to_plotly_json())
+    spec["layout"]["template"] = copy.deepcopy(_TEMPLATE_SPEC)
+    return go.Figure(spec, _validate=False)
 
 
 def fmt(x: float, digits: int = 4) -> str:

@@ -1,0 +1,81 @@
+"""apply_theme: the theme lands on every subplot the figure uses, extra layout is validated, data is untouched."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+from plotly.subplots import make_subplots
+
+from hessian_explorer.figures.style import NORMAL, PRESENTATION, TEMPLATE, apply_theme, merge_layout
+
+
+def _mixed_figure() -> go.Figure:
+    fig = make_subplots(2, 2, specs=[[{}, {"type": "polar"}], [{"type": "scene"}, {}]])
+    fig.add_trace(go.Heatmap(z=np.arange(4.0).reshape(2, 2)), 1, 1)
+    fig.add_trace(go.Scatterpolar(r=[1, 2], theta=[0, 90]), 1, 2)
+    fig.add_trace(go.Surface(z=np.eye(2)), 2, 1)
+    fig.add_trace(go.Scatter(x=[1.0, np.nan, 2.0], y=[3.0, np.nan, 4.0]), 2, 2)
+    return fig
+
+
+@pytest.mark.parametrize("theme", [NORMAL, PRESENTATION], ids=lambda t: t.name)
+def test_every_subplot_gets_the_theme_sizes(theme):
+    fig = apply_theme(_mixed_figure(), theme, "Title", height=700)
+    size = theme.font_size
+    for axis in (fig.layout.xaxis, fig.layout.yaxis, fig.layout.xaxis2, fig.layout.yaxis2):
+        assert axis.tickfont.size == size and axis.title.font.size == size
+    for axis in (fig.layout.scene.xaxis, fig.layout.scene.yaxis, fig.layout.scene.zaxis):
+        assert axis.tickfont.size == size and axis.title.font.size == size
+    assert fig.layout.polar.angularaxis.tickfont.size == fig.layout.polar.radialaxis.tickfont.size == size
+    assert fig.layout.font.size == size and fig.layout.title.text == "Title"
+    assert fig.layout.title.font.size == theme.title_size and fig.layout.height == 700
+
+
+def test_data_and_existing_layout_survive():
+    before = _mixed_figure()
+    before.update_xaxes(title_text="θ₀", range=[0, 1], row=1, col=1)
+    after = apply_theme(before, NORMAL)
+    assert len(after.data) == len(before.data)
+    for a, b in zip(after.data, before.data):
+        assert a.type == b.type
+    np.testing.assert_array_equal(after.data[0].z, before.data[0].z)
+    np.testing.assert_array_equal(after.data[3].x, [1.0, np.nan, 2.0])  # nan breaks stay
+    assert after.layout.xaxis.title.text == "θ₀" and tuple(after.layout.xaxis.range) == (0, 1)
+    assert after.layout.xaxis.domain == before.layout.xaxis.domain  # the subplot grid is kept
+
+
+def test_extra_layout_is_merged_last_and_validated():
+    fig = go.Figure(go.Heatmap(z=[[1.0, -1.0]], coloraxis="coloraxis"))
+    themed = apply_theme(fig, NORMAL, layout=dict(coloraxis=dict(colorscale="RdBu_r", cmid=0),
+                                                  margin=dict(t=123), legend=dict(y=-0.2)))
+    scale = themed.layout.coloraxis.colorscale
+    assert isinstance(scale, tuple) and scale[0][1] == "rgb(5,48,97)"  # a named scale, expanded for plotly.js
+    assert themed.layout.margin.t == 123 and themed.layout.margin.l == 10  # merged, not replaced
+    assert themed.layout.legend.y == -0.2 and themed.layout.legend.font.size == NORMAL.font_size
+    with pytest.raises(ValueError):
+        apply_theme(fig, NORMAL, layout=dict(not_a_layout_property=1))
+
+
+def test_template_is_the_slim_copy_of_plotly_white():
+    themed = apply_theme(go.Figure(go.Scatter(x=[1], y=[2])), NORMAL).to_dict()
+    template = themed["layout"]["template"]
+    white = pio.templates["plotly_white"].to_plotly_json()
+    assert template == pio.templates[TEMPLATE].to_plotly_json()
+    assert template["layout"]["xaxis"] == white["layout"]["xaxis"]
+    assert template["data"]["heatmap"] == white["data"]["heatmap"]
+    assert "geo" not in template["layout"] and "choropleth" not in template["data"]
+
+
+def test_an_empty_figure_still_gets_axis_fonts():
+    fig = apply_theme(go.Figure(), PRESENTATION)
+    assert fig.layout.xaxis.tickfont.size == fig.layout.yaxis.tickfont.size == PRESENTATION.font_size
+
+
+def test_merge_layout_merges_nested_dicts_and_copies_values():
+    extra = {"xaxis": {"range": [0, 1]}}
+    base = merge_layout({"xaxis": {"title": {"text": "x"}}, "height": 1}, extra)
+    assert base == {"xaxis": {"title": {"text": "x"}, "range": [0, 1]}, "height": 1}
+    base["xaxis"]["range"].append(2)
+    assert extra["xaxis"]["range"] == [0, 1]
