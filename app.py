@@ -28,7 +28,7 @@ MODEL_PAGES = [
 ]
 
 cache.warm_sandbox()
-page = st.navigation({"Functions": FUNCTION_PAGES, "Models": MODEL_PAGES})
+page = st.navigation({"Pick a function": FUNCTION_PAGES, "…or a model": MODEL_PAGES})
 controls.keep_state()
 for problem in controls.init_from_url():
     st.warning(problem, icon="🔗")

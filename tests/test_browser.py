@@ -81,6 +81,13 @@ def test_page_draws_every_chart(server, page, name, mode):
     assert page.locator(".js-plotly-plot").count() >= charts
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}-{mode}.png"), full_page=True)
+    # The page scrolls inside Streamlit's container, so the screenshot above shows its top only:
+    # every chart also gets a picture of its own, for people to look at.
+    for k, chart in enumerate(page.locator(".js-plotly-plot").all()):
+        if not chart.is_visible():  # in a closed tab or expander
+            continue
+        chart.scroll_into_view_if_needed()
+        chart.screenshot(path=str(ARTIFACTS / f"{name}-{mode}-chart{k + 1}.png"))
 
 
 def test_url_reopens_the_same_view(server, page):
