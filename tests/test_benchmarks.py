@@ -1,0 +1,31 @@
+"""The benchmark suite runs end to end in its tiny configuration, so it cannot rot.
+
+``python -m benchmarks --quick`` exercises every section (jax, numdifftools, AppTest, a Streamlit
+server in headless Chromium, the parser corpus) at toy sizes and writes RESULTS.md and the plots;
+whether targets are met is the full run's business, not this test's.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SECTIONS = ("1. Function derivatives", "2. Models", "3. The app", "4. Parser")
+
+
+def test_quick_benchmark_writes_every_section(tmp_path):
+    out = tmp_path / "RESULTS.md"
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    text = out.read_text(encoding="utf-8")
+    for title in SECTIONS:
+        assert f"## {title}" in text
+    assert "section failed" not in text
+    assert "| Area | Measure |" in proc.stdout  # the summary table is printed too
+    for plot in ("derivatives.png", "models.png"):
+        png = tmp_path / "plots" / plot
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert png.stat().st_size < 200_000
