@@ -10,7 +10,7 @@ from hessian_explorer.figures.curvature import (angle_profile_figure, derivation
                                                 slice_map_figure)
 from hessian_explorer.figures.style import fmt
 from hessian_explorer.ui import cache, layout
-from hessian_explorer.ui.controls import describe_point, function_sidebar, on_chart_click
+from hessian_explorer.ui.controls import describe_point, function_sidebar, on_chart_click, on_dial_click
 
 view = function_sidebar()
 layout.presentation_css(view.presentation)
@@ -73,8 +73,13 @@ with layout.guard("the curvature along v"):
         st.subheader("All directions at once: the curvature rose")
         current = (d.angle_deg, d.curvature) if d.in_plotted_plane else None
         a, b = st.columns(2)
-        a.plotly_chart(rose_figure(d.rose, d.eigen, view.labels, theme, current=current,
-                                   title="Rose: distance from centre = |v̂ᵀHv̂|"), key="curv_rose")
+        dial = f.n == 2  # with more variables v has its own boxes in the sidebar
+        rose = rose_figure(d.rose, d.eigen, view.labels, theme, current=current, dial=72 if dial else 0,
+                           title="Rose: distance from centre = |v̂ᵀHv̂|" + (" (click to turn v̂)" if dial else ""))
+        if dial:
+            a.plotly_chart(rose, key="curv_rose", selection_mode="points", on_select=partial(on_dial_click, "curv_rose"))
+        else:
+            a.plotly_chart(rose, key="curv_rose")
         b.plotly_chart(angle_profile_figure(d.rose, d.eigen, view.labels, theme, current=current,
                                             title="The same curvature against the angle"), key="curv_profile")
         st.caption("Polar radius cannot be negative, so the rose plots |v̂ᵀHv̂| and shows the sign by colour: "

@@ -127,6 +127,32 @@ def test_clicking_the_map_moves_the_point(server, page):
     page.screenshot(path=str(ARTIFACTS / "landscape-after-click.png"), full_page=True)
 
 
+def test_clicking_the_rose_turns_the_direction(server, page):
+    """The curvature rose is a dial: a click on its 180° spoke points v̂ along −x."""
+    page.goto(f"{server}/curvature?p=saddle&a=30")
+    wait_idle(page, charts=4)
+    rose = page.locator('[data-testid="stPlotlyChart"]', has_text="click to turn").first
+    rose.scroll_into_view_if_needed()
+    # the dial's invisible markers are the chart's last trace: 72 directions (5° apart) per ring
+    target = rose.locator(".scatterlayer .trace").last.locator(".point").nth(180 // 5 + 72)
+    for attempt in range(4):  # on a loaded machine plotly may not be listening yet: click again
+        box = target.bounding_box()
+        assert box is not None
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(x, y)
+        page.wait_for_timeout(300)
+        page.mouse.click(x, y)
+        try:
+            page.wait_for_function("() => /[?&]a=180\\.0(&|$)/.test(location.search)", timeout=10_000)
+            break
+        except playwright_errors.TimeoutError:
+            if attempt == 3:
+                raise
+    wait_idle(page, charts=4)
+    assert_healthy(page)
+    rose.screenshot(path=str(ARTIFACTS / "curvature-after-dial-click.png"))
+
+
 def test_refused_formula_keeps_last_function(server, page):
     page.goto(f"{server}/?f=x%5E2%20%2B%20y%5E2&x0=1,1")
     wait_idle(page, charts=2)

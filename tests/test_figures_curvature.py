@@ -12,7 +12,7 @@ import pytest
 import hessian_explorer.figures.curvature as curvature_figures
 from hessian_explorer import parse_function
 from hessian_explorer.directions import directional_curvature
-from hessian_explorer.figures.curvature import (DOWN, NAIVE_COLOR, TRUE_COLOR, UP, angle_profile_figure,
+from hessian_explorer.figures.curvature import (DIAL_NAME, DOWN, NAIVE_COLOR, TRUE_COLOR, UP, angle_profile_figure,
                                                 derivation_latex, rose_figure, slice_figure, slice_map_figure,
                                                 tex_number)
 from hessian_explorer.figures.style import NORMAL, PRESENTATION, fmt
@@ -33,6 +33,20 @@ def _by_name(fig: go.Figure, prefix: str):
     found = [t for t in fig.data if (t.name or "").startswith(prefix)]
     assert found, f"no trace named {prefix!r} in {[t.name for t in fig.data]}"
     return found[0]
+
+
+def test_rose_dial_offers_every_direction_on_three_rings_and_is_invisible(saddle):
+    _, d = saddle
+    plain = rose_figure(d.rose, d.eigen, ("x", "y"), NORMAL)
+    assert all(t.name != DIAL_NAME for t in plain.data)
+    fig = rose_figure(d.rose, d.eigen, ("x", "y"), NORMAL, dial=72)
+    dial = fig.data[-1]  # last, so it is on top and takes the clicks
+    assert dial.name == DIAL_NAME and dial.marker.opacity == 0 and dial.showlegend is False
+    theta, r = np.asarray(dial.theta, dtype=float), np.asarray(dial.r, dtype=float)
+    np.testing.assert_allclose(theta, np.tile(np.arange(72) * 5.0, 3))
+    rmax = np.abs(d.rose.curvature).max()
+    np.testing.assert_allclose(np.unique(r), [0.35 * rmax, 0.7 * rmax, rmax])
+    assert r.max() <= fig.layout.polar.radialaxis.range[1]  # every ring is inside the plotted disc
 
 
 @pytest.mark.parametrize("theme", [NORMAL, PRESENTATION])

@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from apptest_support import array, chart_specs, metric, open_app, type_function
+from hessian_explorer.figures.curvature import DIAL_NAME
 from hessian_explorer.presets import PRESETS
 
 PAGE = "pages/3_curvature.py"
@@ -74,6 +75,22 @@ def test_typed_three_variable_function(at):
     at.sidebar.number_input(key="v_2").set_value(1.0).run()  # v leaves the plotted (x, y) plane
     assert not at.exception
     assert any("points out of the plotted" in c.value for c in at.caption)
+
+
+def _rose(app: AppTest) -> dict:
+    (rose,) = [spec for spec in chart_specs(app) if "Rose" in spec["layout"]["title"]["text"]]
+    return rose
+
+
+def test_the_rose_is_a_dial_in_two_variables_only(at):
+    rose = _rose(at)
+    assert "click to turn" in rose["layout"]["title"]["text"]
+    assert rose["layout"]["clickmode"] == "event+select" and rose["data"][-1]["name"] == DIAL_NAME
+    (chart,) = [el for el in at.get("plotly_chart") if el.proto.id.endswith("curv_rose")]
+    assert chart.proto.selection_mode  # clicks come back to the page
+    type_function(at, "x^2 + y^2 z", check=True)  # three variables: v has its own boxes instead
+    rose = _rose(at)
+    assert "click" not in rose["layout"]["title"]["text"] and all(t.get("name") != DIAL_NAME for t in rose["data"])
 
 
 def test_typed_one_variable_function(at):

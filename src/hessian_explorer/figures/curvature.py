@@ -20,11 +20,12 @@ from hessian_explorer.figures.style import OKABE_ITO, Theme, apply_theme, fmt
 from hessian_explorer.plane import Field
 
 __all__ = ["rose_figure", "angle_profile_figure", "slice_figure", "slice_map_figure", "derivation_latex",
-           "tex_number", "UP", "DOWN", "TRUE_COLOR", "NAIVE_COLOR"]
+           "tex_number", "UP", "DOWN", "TRUE_COLOR", "NAIVE_COLOR", "DIAL_NAME"]
 
 UP, DOWN = OKABE_ITO["vermillion"], OKABE_ITO["blue"]
 TRUE_COLOR, NAIVE_COLOR = OKABE_ITO["green"], OKABE_ITO["purple"]
 CURRENT = OKABE_ITO["orange"]
+DIAL_NAME = "dial"  # the invisible trace that makes the rose clickable
 _EIGEN_DASH = ("dot", "dash")  # λ_min, λ_max
 _FILL = {UP: "rgba(213, 94, 0, 0.22)", DOWN: "rgba(0, 114, 178, 0.22)"}
 
@@ -43,19 +44,23 @@ def _angle_ticks(labels: tuple[str, str]) -> tuple[list[float], list[str]]:
 
 def rose_figure(rose: Rose, eigen: PlaneEigen, labels: tuple[str, str], theme: Theme, *,
                 current: tuple[float, float] | None = None, title: str | None = None,
-                height: int | None = None) -> go.Figure:
+                height: int | None = None, dial: int = 0) -> go.Figure:
     """Polar "curvature rose": radius ``|uᵀHu|`` at each angle of unit ``u`` in the plane, coloured
     by sign (vermillion up, blue down), with both eigen-directions drawn through the origin out to
     ``|λ|`` (unless the eigenvalues are equal and no direction is special) and, if given,
     ``current = (angle_deg, curvature)`` as an orange spoke with a star.
 
     Angles are degrees from the +labels[0] axis towards +labels[1], as on the contour map.
+    ``dial`` > 0 makes the rose a dial: an invisible trace (named :data:`DIAL_NAME`) of ``dial``
+    directions, each on three rings, so a click anywhere on the chart can pick that direction
+    (its ``theta``).
     """
     theta, c = np.asarray(rose.angles_deg), np.asarray(rose.curvature)
+    rmax = float(np.nanmax(np.abs(c))) if np.isfinite(c).any() else 0.0
     fig = go.Figure()
     for name, mask, color in _sign_parts(c):
         fig.add_trace(go.Scatterpolar(
-            r=np.where(mask, np.abs(c), np.nan), theta=theta, mode="lines", name=name, fill="toself",
+            r=np.where(mask, np.abs(c), np.nan), theta=theta, mode="lines", name=name, fill="toself", hoveron="points",
             fillcolor=_FILL[color], line=dict(color=color, width=theme.line_width), connectgaps=False,
             customdata=c, hovertemplate="angle %{theta:.0f}°<br>v̂ᵀHv̂ = %{customdata:.4g}<extra></extra>",
         ))
@@ -80,7 +85,14 @@ def rose_figure(rose: Rose, eigen: PlaneEigen, labels: tuple[str, str], theme: T
                         line=dict(color="black", width=2)),
             hovertemplate=f"your v̂ at {fmt(angle, 3)}°<br>v̂ᵀHv̂ = {fmt(value)}<extra></extra>",
         ))
-    rmax = float(np.nanmax(np.abs(c))) if np.isfinite(c).any() else 0.0
+    if dial:
+        angles = np.tile(np.arange(dial) * 360.0 / dial, 3)
+        rings = np.repeat([0.35, 0.7, 1.0], dial) * (rmax if rmax > 0 else 1.0)
+        fig.add_trace(go.Scatterpolar(
+            r=rings, theta=angles, mode="markers", name=DIAL_NAME, showlegend=False,
+            marker=dict(size=max(10, theme.marker_size * 1.4), opacity=0.0, color="white"),
+            hovertemplate="click to point v̂ at %{theta:.0f}°<extra></extra>",
+        ))
     ticks, ticktext = _angle_ticks(labels)
     between = float((eigen.angles_deg[1] + 45.0) % 180.0)  # radial ticks halfway between the eigen-lines
     return apply_theme(fig, theme, title, height, layout=dict(
@@ -91,6 +103,8 @@ def rose_figure(rose: Rose, eigen: PlaneEigen, labels: tuple[str, str], theme: T
             angularaxis=dict(rotation=0, direction="counterclockwise", tickvals=ticks, ticktext=ticktext),
         ),
         legend=dict(orientation="h", yanchor="top", y=-0.08, x=0),
+        # polar charts report clicks in zoom mode only (Streamlit would set pan)
+        **(dict(clickmode="event+select", dragmode="zoom") if dial else {}),
     ))
 
 

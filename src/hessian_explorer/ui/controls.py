@@ -26,7 +26,7 @@ from hessian_explorer.ui.layout import ensure_entrypoint
 from hessian_explorer.viewstate import ViewState, default_view, view_for_preset, view_for_text
 
 __all__ = ["View", "apply_view", "function_sidebar", "keep_state", "init_from_url", "sync_url", "on_chart_click",
-           "CUSTOM", "PRESET"]
+           "on_dial_click", "CUSTOM", "PRESET"]
 
 PRESET, CUSTOM = "Preset", "Type your own"
 _FIXED_KEYS = ("source", "preset", "fn_text", "ax_x", "ax_y", "xr_lo", "xr_hi", "yr_lo", "yr_hi",
@@ -162,6 +162,17 @@ def on_chart_click(chart_key: str, ix: int, iy: int) -> None:
     for p in points:
         if "x" in p and "y" in p:
             _set_point({ix: p["x"], iy: p["y"]})
+            return
+
+
+def on_dial_click(chart_key: str) -> None:
+    """Callback for the curvature rose's ``on_select``: point v̂ at the clicked angle (2-D only)."""
+    event = st.session_state.get(chart_key)
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    for p in points:
+        theta = p.get("theta")
+        if isinstance(theta, (int, float)) and math.isfinite(theta):
+            st.session_state["angle"] = float(round(theta) % 360.0)
             return
 
 
