@@ -15,9 +15,9 @@ import hessian_explorer.figures.misconception as figures_module
 import hessian_explorer.misconception as core
 from hessian_explorer import Definiteness, Verdict, parse_function
 from hessian_explorer.critical import find_critical_points
-from hessian_explorer.figures.misconception import (curvature_figure, difference_figure, entry_table_latex,
-                                                    facts_markdown, matrices_figure, newton_figure,
-                                                    newton_sentence)
+from hessian_explorer.figures.misconception import (MATRIX_TITLES, curvature_figure, difference_figure,
+                                                    entry_table_latex, facts_markdown, matrices_figure,
+                                                    newton_figure, newton_sentence)
 from hessian_explorer.figures.style import NORMAL, PRESENTATION, fmt
 from hessian_explorer.misconception import (COUNTEREXAMPLES, Outcome, compare, counterexample_for,
                                             counterexample_view, entry_latex, matrix_facts, newton_run,
@@ -365,6 +365,12 @@ def test_matrix_heatmaps_show_the_cores_numbers_on_one_zero_centred_scale(key, p
     (d,) = diff.data
     np.testing.assert_array_equal(np.asarray(d.z), f.hessian(x) - f.gradient_outer(x))
     assert d.zmid == 0 and d.zmin == -d.zmax
+    # side by side, matrices top to bottom, each title above its own matrix
+    assert (h.xaxis or "x", h.yaxis or "y", o.xaxis, o.yaxis) == ("x", "y", "x2", "y2")
+    L = fig.layout
+    assert L.xaxis.domain[1] < L.xaxis2.domain[0] and L.yaxis.autorange == L.yaxis2.autorange == "reversed"
+    assert [(a.text, a.x) for a in L.annotations] == [(MATRIX_TITLES[0], 0.23), (MATRIX_TITLES[1], 0.77)]
+    assert all(a.font.size == theme.title_size for a in L.annotations)
 
 
 def test_curvature_figure_plots_both_roses_and_marks_the_angle():
@@ -379,7 +385,10 @@ def test_curvature_figure_plots_both_roses_and_marks_the_angle():
     assert [t.x[0] for t in markers] == [30.0, 30.0]
     u = np.array([np.cos(np.radians(30)), np.sin(np.radians(30))])
     assert markers[0].y[0] == pytest.approx(u @ s.comparison.hessian @ u, abs=1e-3)
-    assert len(curvature_figure(s.roses, NORMAL, ("x", "y")).data) == 2
+    zero, marker = fig.layout.shapes  # the zero line across the chart and the angle's vertical
+    assert (zero.y0, zero.y1, zero.xref) == (0, 0, "x domain") and (marker.x0, marker.x1) == (30.0, 30.0)
+    plain = curvature_figure(s.roses, NORMAL, ("x", "y"))
+    assert len(plain.data) == 2 and len(plain.layout.shapes) == 1
 
 
 def test_newton_figure_draws_both_paths_over_the_contours():

@@ -29,7 +29,7 @@ from hessian_explorer.parsing import ExpressionError
 
 __all__ = ["WorkTimeout", "run_with_timeout", "probe", "checked_parse_function", "DEFAULT_LIMIT", "MAX_WORKERS"]
 
-DEFAULT_LIMIT = 1.5  # seconds of wall-clock time for the symbolic work of one input
+DEFAULT_LIMIT = 1.0  # seconds of wall-clock time for the symbolic work of one input (bounded work: ~0.25 s)
 MAX_WORKERS = 2  # concurrent checks; more requests wait for a free worker
 START_TIMEOUT = 60.0  # seconds a new worker may take to import and warm up
 _HEADER = struct.Struct("!Q")

@@ -6,7 +6,6 @@ from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from hessian_explorer.figures.style import DIVERGING, Theme, apply_theme, fmt, merge_layout
 
@@ -62,14 +61,20 @@ def matrix_pair(left: np.ndarray, right: np.ndarray, labels: Sequence[str], titl
     """Two matrices side by side on one shared, 0-centred colour scale (one colour bar)."""
     zmax = symmetric_limit(np.asarray(left, float), np.asarray(right, float))
     annotate = np.asarray(left).shape[0] <= 10
-    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.08)
-    fig.add_trace(_heatmap(left, labels, zmax, theme, annotate, coloraxis="coloraxis", name=titles[0]), 1, 1)
-    fig.add_trace(_heatmap(right, labels, zmax, theme, annotate, coloraxis="coloraxis", name=titles[1]), 1, 2)
-    fig.update_annotations(font_size=theme.title_size, yshift=2.2 * theme.font_size)  # titles above the top labels
+    right_trace = _heatmap(right, labels, zmax, theme, annotate, coloraxis="coloraxis", name=titles[1])
+    right_trace.update(xaxis="x2", yaxis="y2")
+    fig = go.Figure([_heatmap(left, labels, zmax, theme, annotate, coloraxis="coloraxis", name=titles[0]), right_trace])
     n = np.asarray(left).shape[0]
+    # Two subplots side by side (the layout make_subplots(1, 2, horizontal_spacing=0.08) builds),
+    # x axes on top, as in matrix_heatmap, so pairs and single matrices line up; each title sits
+    # above its column labels.
+    domains = ([0.0, 0.46], [0.54, 1.0])
+    titles_above = [dict(text=title, x=sum(d) / 2, xref="paper", xanchor="center", y=1.0, yref="paper",
+                         yanchor="bottom", showarrow=False, yshift=2.2 * theme.font_size,
+                         font=dict(size=theme.title_size)) for title, d in zip(titles, domains)]
     return apply_theme(fig, theme, None, height=height or max(320, min(theme.height, 160 + 80 * n)), layout=dict(
-        coloraxis=dict(colorscale=DIVERGING, cmin=-zmax, cmax=zmax, cmid=0),
-        # x axes on top, as in matrix_heatmap, so pairs and single matrices line up
-        yaxis=dict(autorange="reversed"), yaxis2=dict(autorange="reversed"), xaxis=dict(side="top"),
-        xaxis2=dict(side="top"), margin=dict(t=pair_top_margin(theme)),
+        coloraxis=dict(colorscale=DIVERGING, cmin=-zmax, cmax=zmax, cmid=0), annotations=titles_above,
+        xaxis=dict(domain=domains[0], anchor="y", side="top"), yaxis=dict(anchor="x", autorange="reversed"),
+        xaxis2=dict(domain=domains[1], anchor="y2", side="top"), yaxis2=dict(anchor="x2", autorange="reversed"),
+        margin=dict(t=pair_top_margin(theme)),
     ))

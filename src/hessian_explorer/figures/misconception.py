@@ -58,14 +58,17 @@ def curvature_figure(roses: tuple[Rose, Rose], theme: Theme, plane_labels: tuple
     """
     h, o = roses
     fig = go.Figure()
-    fig.add_hline(y=0, line=dict(color="#444444", width=max(1.5, theme.line_width / 2)))
+    thin = max(1.5, theme.line_width / 2)
+    shapes = [dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=0, y1=0,
+                   line=dict(color="#444444", width=thin))]  # the zero line
     for r, name, color, dash in ((h, "v̂ᵀHv̂  (true curvature)", HESSIAN_COLOR, "solid"),
                                  (o, "(∇f·v̂)²  (what ∇f∇fᵀ claims)", OUTER_COLOR, "dash")):
         fig.add_trace(go.Scatter(x=r.angles_deg, y=r.curvature, mode="lines", name=name,
                                  line=dict(color=color, width=theme.line_width, dash=dash),
                                  hovertemplate="θ = %{x:.0f}°: %{y:.4g}<extra></extra>"))
     if angle is not None:
-        fig.add_vline(x=angle, line=dict(color="#777777", width=max(1.5, theme.line_width / 2), dash="dot"))
+        shapes.append(dict(type="line", xref="x", x0=angle, x1=angle, yref="y domain", y0=0, y1=1,
+                           line=dict(color="#777777", width=thin, dash="dot")))
         for r, color in ((h, HESSIAN_COLOR), (o, OUTER_COLOR)):
             value = float(np.interp(angle, r.angles_deg, r.curvature))
             marker = dict(size=theme.marker_size, color=color, line=dict(color="white", width=2))
@@ -76,7 +79,7 @@ def curvature_figure(roses: tuple[Rose, Rose], theme: Theme, plane_labels: tuple
         xaxis=dict(title=dict(text=axis_title), range=[0, 360], tickvals=list(range(0, 361, 45)), zeroline=False),
         yaxis=dict(title=dict(text="curvature along v̂"), zeroline=False),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
-        margin=dict(t=110 if title else 60),
+        margin=dict(t=110 if title else 60), shapes=shapes,
     ))
 
 
