@@ -19,7 +19,7 @@ from hessian_explorer.figures.style import fmt
 from hessian_explorer.presets import get_preset
 from hessian_explorer.viewstate import default_view
 
-from browser_support import IDLE, chromium, streamlit_server
+from browser_support import IDLE
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
@@ -27,18 +27,6 @@ TIMEOUT = 90_000  # ms; the machine may be busy
 F_AT_X0 = "f at x₀"
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server("isolation") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture
@@ -94,6 +82,14 @@ def assert_view(pg, *, formula: str | None, preset: str | None, x0: tuple[float,
     if preset is not None:
         assert pg.locator(".st-key-preset input").input_value() == preset
         assert pg.locator(".st-key-fn_text").count() == 0
+    try:  # the number boxes can show their new value a moment after the metric (frontend effects)
+        pg.wait_for_function(
+            """x0 => [0, 1].every(i => {
+                 const box = document.querySelector(`.st-key-x0_${i} input`);
+                 return !!box && Math.abs(parseFloat(box.value) - x0[i]) <= 1e-6;
+               })""", arg=list(map(float, x0)), timeout=10_000)
+    except Exception:  # noqa: BLE001 - the assertion below says what is shown
+        pass
     assert point(pg) == pytest.approx(x0)
     assert metric(pg) == value
 

@@ -10,8 +10,14 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+import pandas  # noqa: F401 - see below
 import plotly.graph_objects as go
 import plotly.io as pio
+
+# plotly's validators look pandas up in sys.modules without importing it; when two sessions start
+# together, one thread can find it half-imported by the other ("partially initialized module
+# 'pandas' has no attribute 'Series'"). Importing it fully here, before any figure is built, closes
+# that race (found by tests/test_isolation.py).
 
 __all__ = ["Theme", "NORMAL", "PRESENTATION", "theme_for", "OKABE_ITO", "DIVERGING", "SEQUENTIAL",
            "CRITICAL_STYLE", "apply_theme", "merge_layout", "fmt"]
