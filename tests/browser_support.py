@@ -84,3 +84,4 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+

@@ -1,4 +1,4 @@
-"""Shared test setup: seeded random generators and hypothesis profiles.
+"""Shared test setup: seeded random generators, hypothesis profiles and the browser tests' fixtures.
 
 Profiles: ``default`` (no deadline: sympy's first calls are slow) and ``ci`` (also derandomized,
 so CI runs are reproducible, and printing the blob to replay a failure). ``ci`` is loaded when the
@@ -24,3 +24,22 @@ def _seed_random_generators() -> None:
     """Every test starts from the same global random state (numpy and ``random``)."""
     np.random.seed(0)
     random.seed(0)
+
+
+# -- the browser tests' server and Chromium (see browser_support), one of each per test module ------
+@pytest.fixture(scope="module")
+def server(request):
+    """``streamlit run app.py`` on a free local port; its log is named after the test module."""
+    from browser_support import streamlit_server
+
+    with streamlit_server(request.module.__name__.removeprefix("test_")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium through Playwright."""
+    from browser_support import chromium
+
+    with chromium() as b:
+        yield b

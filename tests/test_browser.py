@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright import sync_api as playwright_errors
 
-from browser_support import IDLE, chromium, streamlit_server
+from browser_support import IDLE
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
@@ -25,18 +25,6 @@ PAGES = {"landscape": ("", 2), "hessian": ("hessian", 2), "curvature": ("curvatu
          "logistic_regression": ("logistic_regression", 1), "outer_products": ("outer_products", 3)}
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server("browser") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture
