@@ -26,6 +26,23 @@ def _seed_random_generators() -> None:
     random.seed(0)
 
 
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A seeded generator for one test."""
+    return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="module")
+def jax_float64():
+    """jax (the test-only autodiff reference) in float64 for one test module, restored afterwards."""
+    import jax
+
+    previous = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    yield jax
+    jax.config.update("jax_enable_x64", previous)
+
+
 # -- the browser tests' server and Chromium (see browser_support), one of each per test module ------
 @pytest.fixture(scope="module")
 def server(request):

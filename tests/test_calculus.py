@@ -312,10 +312,8 @@ def test_curvature_extremes_over_directions_are_the_eigenvalues(case):
 
 
 @pytest.fixture(scope="module")
-def jax_numpy():
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
-    return jax, jax.numpy
+def jax_numpy(jax_float64):
+    return jax_float64, jax_float64.numpy
 
 
 def _jax_presets(jnp):

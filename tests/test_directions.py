@@ -25,12 +25,6 @@ CASES = [  # (text, point, v)
 ]
 
 
-@pytest.fixture
-def rng() -> np.random.Generator:
-    """A seeded generator (the global state is seeded by the autouse fixture in conftest.py)."""
-    return np.random.default_rng(0)
-
-
 def test_doctests():
     assert doctest.testmod(directions).failed == 0
 

@@ -11,11 +11,6 @@ from hessian_explorer.models import LeastSquares, SoftmaxRegression, polynomial_
 
 
 @pytest.fixture
-def rng() -> np.random.Generator:
-    return np.random.default_rng(0)
-
-
-@pytest.fixture
 def ls(rng) -> LeastSquares:
     x = rng.uniform(-1, 1, 12)
     return LeastSquares(polynomial_features(x, 3), np.cos(2 * x) + 0.1 * rng.standard_normal(12), ridge=0.05)

@@ -29,20 +29,7 @@ from hessian_explorer.models import (
 )
 
 
-@pytest.fixture(autouse=True)
-def rng() -> np.random.Generator:
-    """Seed numpy's global RNG and hand out a seeded Generator for every test."""
-    np.random.seed(0)
-    return np.random.default_rng(0)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _jax_float64():
-    """jax in float64 for this module (restored afterwards)."""
-    previous = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", previous)
+pytestmark = pytest.mark.usefixtures("jax_float64")  # conftest: jax in float64 for this module
 
 
 def _close(a, b, rtol=1e-9, atol=1e-9):

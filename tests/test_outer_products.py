@@ -31,20 +31,7 @@ from hessian_explorer.outer_products import (
 )
 
 
-@pytest.fixture(autouse=True)
-def rng() -> np.random.Generator:
-    """Seed numpy's global RNG and hand out a seeded Generator for every test."""
-    np.random.seed(0)
-    return np.random.default_rng(0)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _jax_float64():
-    """jax in float64 for this module (restored afterwards)."""
-    previous = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", previous)
+pytestmark = pytest.mark.usefixtures("jax_float64")  # conftest: jax in float64 for this module
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +104,6 @@ def test_kunstner_derivatives_match_jax(problem, theta):
 def test_kunstner_hessian_equals_fisher_by_sampling_the_model(problem, rng):
     """E over y ~ N(phi^T theta, 1) of the score outer product, by Monte Carlo, is the Hessian."""
     theta = np.array([1.0, 3.0])
-    mean = problem.Phi @ theta
     eps = rng.standard_normal((400, problem.n))  # 400 label draws for every x
     scores_sq = np.mean(eps**2, axis=0)  # per-example average of (y - mean)^2
     mc = (problem.Phi * scores_sq[:, None]).T @ problem.Phi / problem.n

@@ -23,11 +23,6 @@ def data(rng):
     return x, np.sin(3 * x) + 0.1 * rng.standard_normal(25)
 
 
-@pytest.fixture
-def rng() -> np.random.Generator:
-    return np.random.default_rng(0)
-
-
 @pytest.mark.parametrize("basis, reference", [
     (Basis("polynomial", degree=4), lambda x: polynomial_features(x, 4)),
     (Basis("rbf", n_centres=6, width=0.4), lambda x: rbf_features(x, np.linspace(-1, 1, 6), 0.4)),

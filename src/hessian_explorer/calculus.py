@@ -26,7 +26,7 @@ import sympy as sp
 from hessian_explorer.analysis import PointAnalysis, analyze_point
 from hessian_explorer.derivatives import Differentiator
 from hessian_explorer.kernels import compile_kernels, evaluate
-from hessian_explorer.parsing import ExpressionError, parse_expression
+from hessian_explorer.parsing import ExpressionError, parse_expression, sympy_failures_as
 
 __all__ = ["Function", "Evaluation", "parse_function", "MAX_DERIVATIVE_SIZE"]
 
@@ -297,12 +297,5 @@ def parse_function(text: str, variables: Sequence[str] | None = None) -> Functio
     (('x', 'y'), [8.0, 3.0])
     """
     expr, symbols = parse_expression(text, variables)
-    try:
+    with sympy_failures_as("the derivatives of this expression could not be built", "try a simpler form"):
         return Function(expr, symbols, text=text).compile()
-    except ExpressionError:
-        raise
-    except (ArithmeticError, TypeError, ValueError, AttributeError, RecursionError) as err:
-        raise ExpressionError(
-            f"the derivatives of this expression could not be built ({type(err).__name__}); "
-            "try a simpler form"
-        ) from None

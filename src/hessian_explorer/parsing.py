@@ -17,11 +17,12 @@ precedence as ``*`` (so ``1/2x`` is ``(1/2)*x``).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import sympy as sp
 
@@ -64,6 +65,17 @@ class ExpressionError(ValueError):
     def __init__(self, message: str, column: int | None = None):
         super().__init__(message)
         self.column = column
+
+
+@contextlib.contextmanager
+def sympy_failures_as(what: str, advice: str) -> Iterator[None]:
+    """Turn an error raised inside sympy into an :class:`ExpressionError`: "<what> (<error type>); <advice>"."""
+    try:
+        yield
+    except ExpressionError:
+        raise
+    except (ArithmeticError, TypeError, ValueError, AttributeError, RecursionError) as err:
+        raise ExpressionError(f"{what} ({type(err).__name__}); {advice}") from None
 
 
 def _log(x: sp.Expr, base: sp.Expr | None = None) -> sp.Expr:
@@ -628,16 +640,9 @@ def parse_expression(text: str, variables: Sequence[str] | None = None) -> tuple
     tokens = _tokenize(text)
     _check_nesting(tokens)
     parser = _Parser(tokens, allowed)
-    try:
+    # sympy's automatic evaluation can fail on odd constants (e.g. acos(sin(10^300)))
+    with sympy_failures_as("this expression could not be evaluated symbolically", "try simpler constants"):
         expr = parser.parse()
-    except ExpressionError:
-        raise
-    except (ArithmeticError, TypeError, ValueError, AttributeError, RecursionError) as err:
-        # sympy's automatic evaluation can fail on odd constants (e.g. acos(sin(10^300)))
-        raise ExpressionError(
-            f"this expression could not be evaluated symbolically ({type(err).__name__}); "
-            "try simpler constants"
-        ) from None
     if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise ExpressionError("the expression is undefined everywhere (it divides by zero or takes log(0))")
     if variables is not None:
