@@ -71,10 +71,10 @@ with st.sidebar:
     else:
         st.slider("Number of frequencies", 0, 7, key="lr_freqs")
     ridge = st.select_slider("Ridge λ (adds λ|θ|² to the loss)", RIDGES, key="lr_ridge", format_func=fmt)
-    st.toggle("Presentation mode (large type for projectors)", key="presentation")
+    presentation = layout.presentation_toggle()
 basis = Basis(kind, ss.lr_degree, ss.lr_centres, float(ss.lr_width), ss.lr_freqs, data.domain)
-theme = theme_for(bool(ss.get("presentation", False)))
-layout.presentation_css(theme.name == "presentation")
+theme = theme_for(presentation)
+layout.presentation_css(presentation)
 
 st.title("Linear regression: least squares and its Hessian")
 st.markdown(

@@ -65,9 +65,9 @@ with st.sidebar:
     l2 = st.select_slider("L2 penalty λ (the fit minimises L + λ|w|²/2)", PENALTIES, key="lg_l2", format_func=fmt)
     reference = st.radio("Parametrisation", [False, True], key="lg_reference", format_func=lambda r: (
         "reference class: ω⁽ᴷ⁾ = 0, (K−1)·D weights" if r else "over-parametrised: K·D weights (seed 002)"))
-    st.toggle("Presentation mode (large type for projectors)", key="presentation")
-theme = theme_for(bool(ss.get("presentation", False)))
-layout.presentation_css(theme.name == "presentation")
+    presentation = layout.presentation_toggle()
+theme = theme_for(presentation)
+layout.presentation_css(presentation)
 
 st.title("Logistic and softmax regression: the Hessian")
 st.markdown(

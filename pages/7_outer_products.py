@@ -46,7 +46,7 @@ def sidebar() -> Settings:
         a = st.slider("evaluate at a", -1.0, 3.0, 1.0, step=0.05, key="op_a")
         b = st.slider("evaluate at b", -1.5, 2.5, 0.5, step=0.05, key="op_b")
         st.divider()
-        presentation = st.toggle("Presentation mode (large type for projectors)", key="presentation")
+        presentation = layout.presentation_toggle()
     return Settings(n, noise, misspec, samples, int(seed), flip, away, resid, a, b, presentation)
 
 

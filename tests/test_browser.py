@@ -70,7 +70,16 @@ def test_page_draws_every_chart(server, page, name, mode):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}-{mode}.png"), full_page=True)
     # The page scrolls inside Streamlit's container, so the screenshot above shows its top only:
-    # every chart also gets a picture of its own, for people to look at.
+    # every chart also gets a picture of its own, for people to look at (without Streamlit's sticky
+    # header, which would cover the top of a chart scrolled to the top of the window).
+    # A chart taller than the window would come out blank where it is scrolled out of view (the page
+    # scrolls inside a container), so the window grows to the tallest chart first.
+    page.add_style_tag(content='[data-testid="stHeader"] { display: none !important; }')
+    tallest = page.evaluate("() => Math.max(0, ...[...document.querySelectorAll('.js-plotly-plot')]"
+                            ".map(e => e.getBoundingClientRect().height))")
+    if tallest > 900:
+        page.set_viewport_size({"width": 1600, "height": int(tallest) + 200})
+        page.wait_for_timeout(500)
     for k, chart in enumerate(page.locator(".js-plotly-plot").all()):
         if not chart.is_visible():  # in a closed tab or expander
             continue

@@ -22,7 +22,7 @@ from hessian_explorer.parsing import ExpressionError
 from hessian_explorer.plane import MAX_DENSITY, MIN_DENSITY, Plane
 from hessian_explorer.presets import PRESETS, Preset, get_preset
 from hessian_explorer.ui.cache import load_function
-from hessian_explorer.ui.layout import ensure_entrypoint
+from hessian_explorer.ui.layout import ensure_entrypoint, presentation_toggle
 from hessian_explorer.viewstate import ViewState, default_view, view_for_preset, view_for_text
 
 __all__ = ["View", "apply_view", "function_sidebar", "keep_state", "init_from_url", "sync_url", "on_chart_click",
@@ -336,8 +336,7 @@ def function_sidebar() -> View:
                       on_click=_on_snap, args=(text, function.variables, plane,
                                                (float(point[plane.ix]), float(point[plane.iy]))))
         direction, angle = _direction(function, text, point, plane)
-        st.toggle("Presentation mode (large type for projectors)", key="presentation")
-        presentation = bool(st.session_state.get("presentation", False))
+        presentation = presentation_toggle()
     if message := st.session_state.pop("_toast", None):
         st.toast(message)
     view = View(function, text, preset, point, plane, direction, angle, presentation)

@@ -38,6 +38,12 @@ def ensure_entrypoint() -> None:
         st.rerun()
 
 
+def presentation_toggle() -> bool:
+    """The sidebar switch for presentation mode, the same on every page (one key: it survives page
+    switches and is read from the link's ``pm``)."""
+    return bool(st.toggle("Presentation mode (large type for projectors)", key="presentation"))
+
+
 def presentation_css(enabled: bool) -> None:
     """Larger type for projectors (our own fixed CSS; no user text is ever rendered as HTML)."""
     if enabled:
