@@ -6,15 +6,22 @@ References are independent of the kernels: sympy's own ``lambdify`` on the same 
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import itertools
+import math
 import warnings
+from typing import Callable
 
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import assume, given, settings
 
-from hessian_explorer import kernels, parse_function
+from hessian_explorer import ExpressionError, kernels, parse_function
+from hessian_explorer.calculus import Function
 from hessian_explorer.special import sigmoid, softplus
+from test_parsing import SYMBOL, build, trees
 
 V0, V1 = sp.symbols("_v0 _v1", real=True)
 
@@ -37,10 +44,25 @@ def reference(exprs, points):
     return out.T
 
 
-@pytest.mark.parametrize("n_points", [1, 7, kernels.CHUNK - 1, kernels.CHUNK + 1, kernels.PARALLEL_MIN_POINTS + 5])
-@pytest.mark.parametrize("threads", [True, False])
-def test_matches_lambdify_across_chunk_and_thread_boundaries(n_points, threads, monkeypatch):
-    monkeypatch.setattr(kernels, "_cores_to_spare", lambda: threads)
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of 1000 points, so that small batches cross chunk boundaries."""
+    monkeypatch.setattr(kernels, "CHUNK", 1000)
+    monkeypatch.setattr(kernels, "MIN_CHUNK", 1000)
+
+
+@pytest.fixture
+def threads(monkeypatch):
+    """Threads share every batch of more than one point, however cheap the kernel."""
+    monkeypatch.setattr(kernels, "_cores_to_spare", lambda: True)
+    monkeypatch.setattr(kernels, "THREAD_MIN_CALL_NS", 0)
+
+
+@pytest.mark.parametrize("n_points", [1, 7, 999, 1001, 5005])
+@pytest.mark.parametrize("threaded", [True, False])
+def test_matches_lambdify_across_chunk_and_thread_boundaries(n_points, threaded, small_chunks, monkeypatch):
+    monkeypatch.setattr(kernels, "_cores_to_spare", lambda: threaded)
+    monkeypatch.setattr(kernels, "THREAD_MIN_CALL_NS", 0)
     rng = np.random.default_rng(1)
     x = rng.normal(scale=2.0, size=(n_points, 2))
     kernel = kernels.compile_kernel(EXPRESSIONS, 2)
@@ -81,10 +103,9 @@ def test_unknown_node_falls_back_to_lambdify():
     np.testing.assert_array_equal(kernels.evaluate(kernel, np.array([[2.0, 3.0]])), [[6.0]])
 
 
-def test_threads_give_the_same_table_as_one_thread(monkeypatch):
-    monkeypatch.setattr(kernels, "_cores_to_spare", lambda: True)
+def test_threads_give_the_same_table_as_one_thread(small_chunks, threads, monkeypatch):
     f = parse_function("sin(x) cos(y) + x^3 y")
-    x = np.random.default_rng(2).normal(size=(kernels.PARALLEL_MIN_POINTS * 2 + 3, 2))
+    x = np.random.default_rng(2).normal(size=(6 * kernels.CHUNK + 3, 2))
     threaded = f.evaluate(x)
     monkeypatch.setattr(kernels, "THREADS", 1)
     single = f.evaluate(x)
@@ -92,8 +113,41 @@ def test_threads_give_the_same_table_as_one_thread(monkeypatch):
         np.testing.assert_array_equal(a, b)
 
 
-def test_an_error_in_a_kernel_reaches_the_caller(monkeypatch):
-    monkeypatch.setattr(kernels, "_cores_to_spare", lambda: True)
+def test_an_error_in_a_kernel_reaches_the_caller(small_chunks, threads):
     kernel = kernels.compile_kernel([V0 + V1], 2)
     with pytest.raises(ValueError):
-        kernels.evaluate(kernel, np.zeros((kernels.PARALLEL_MIN_POINTS + 1, 3)))
+        kernels.evaluate(kernel, np.zeros((3 * kernels.CHUNK + 1, 3)))
+
+
+# -- the floating-point flags decide when a chunk is scanned for non-finite values ----------------
+HOSTILE = [0.0, -0.0, 1.0, -1.0, 0.5, 1e-300, -1e-300, 3.0, 700.0, 710.0, -710.0, 1e150, -1e150, 1e300,
+           -1e308, np.pi / 2, math.inf, -math.inf, math.nan]
+HOSTILE_POINTS = np.array(list(itertools.product(HOSTILE, repeat=2)))
+
+
+def _scanned_always(f: Function) -> Callable:
+    """``f``'s value/gradient/Hessian kernel, told that flags say nothing (every chunk is scanned)."""
+    kernel = f._all_fn
+    kernel.layout = dataclasses.replace(kernel.layout, flags_tell=False)
+    return kernel
+
+
+@settings(max_examples=150, deadline=None)
+@given(trees(variables=("x", "y")))
+def test_flags_find_every_non_finite_result(tree):
+    """Value, gradient and Hessian at overflowing, singular and non-finite points, a chunk each:
+    the same table as scanning every chunk, and never an infinity."""
+    expr = build(tree)
+    symbols = tuple(SYMBOL[name] for name in ("x", "y"))
+    try:
+        flagged, scanned = Function(expr, symbols), Function(expr, symbols)
+        flagged.compile()
+    except ExpressionError:
+        assume(False)
+    with pytest.MonkeyPatch.context() as mp:  # a chunk per point: finite points are not scanned
+        mp.setattr(kernels, "CHUNK", 1)
+        mp.setattr(kernels, "MIN_CHUNK", 1)
+        table = kernels.evaluate(flagged._all_fn, HOSTILE_POINTS)
+        reference = kernels.evaluate(_scanned_always(scanned), HOSTILE_POINTS)
+    assert not np.isinf(table).any()
+    np.testing.assert_array_equal(table, reference)

@@ -4,9 +4,11 @@
 function that fills rows of a table: row ``r`` of the result holds the expression assigned to it
 at every point. :func:`evaluate` runs it on an ``(N, n)`` batch:
 
-- the points are processed in cache-sized chunks (a few thousand points), so every intermediate
-  array stays in the CPU cache, and large batches are split across a small thread pool (numpy's
-  ufuncs release the GIL);
+- the points are processed in chunks of up to 65,536 points, so that memory stays bounded and
+  every numpy call has enough work to hide its fixed overhead (about a microsecond);
+- a batch is split across a small thread pool (numpy's ufuncs release the GIL) only when each numpy
+  call of a chunk is long enough (an estimate from the kernel's operations) to outweigh the threads
+  handing the GIL to each other between calls: cheap arithmetic kernels run faster in one thread;
 - the generated code is three-address numpy: every operation writes into a preallocated buffer
   (``out=``), buffers are reused as soon as a value is dead, and each final value is written
   straight into its row of the table;
@@ -15,7 +17,10 @@ at every point. :func:`evaluate` runs it on an ``(N, n)`` batch:
   powers share one ``1/b`` or ``sqrt(b)``, integer powers become products;
 - rows whose expression is a constant are filled once; a row can be the copy of another (the
   mirrored half of a symmetric Hessian);
-- non-finite results become ``nan`` and no floating-point warning escapes.
+- non-finite results become ``nan`` and no floating-point warning escapes. Finite inputs can only
+  give a non-finite result through an operation that raises a floating-point flag (overflow,
+  division by zero, invalid), so a chunk is scanned for non-finite values only when one was
+  raised, its input was not finite, or the kernel has an infinite or ``nan`` constant.
 
 The generated source contains only internal names (``w0``, ``t3``, ``o2``, numpy ufuncs) and float
 literals, never a name typed by a user; it can be read with ``inspect.getsource``. A node the
@@ -45,13 +50,24 @@ from hessian_explorer.special import np_sigmoid, np_softplus, sigmoid, softplus
 
 __all__ = ["Layout", "compile_kernel", "compile_kernels", "evaluate"]
 
-# Points per chunk: 8192 doubles are 64 KiB per buffer, so a kernel's working set stays in L2.
-CHUNK = 8192
-# Doubles of workspace per thread; kernels with many live buffers get shorter chunks.
-_WORKSPACE_BUDGET = 48 * CHUNK
-# Batches at least this large are split across threads (when the machine has cores to spare).
-PARALLEL_MIN_POINTS = 3 * CHUNK
+# Most points per chunk; kernels with many live buffers get shorter chunks (not below MIN_CHUNK),
+# so that a workspace holds at most _WORKSPACE_BUDGET doubles (16 MiB).
+CHUNK = 65536
+MIN_CHUNK = 4096
+_WORKSPACE_BUDGET = 1 << 21
 THREADS = max(1, min(4, os.cpu_count() or 1))
+# Threads share a chunked batch only if each numpy call of a chunk is estimated to take at least
+# this long: shorter calls spend more time passing the GIL between threads than they gain.
+THREAD_MIN_CALL_NS = 40_000
+# Estimated cost of one element of each generated call, in nanoseconds (numpy 2 on one x86-64
+# core; only the ratios matter). Calls not listed cost _DEFAULT_NS.
+_COST_NS = {
+    "_add": 0.4, "_subtract": 0.4, "_multiply": 0.4, "_divide": 0.4, "_negative": 0.3, "_absolute": 0.3,
+    "_copyto": 0.3, "_sign": 0.7, "_sqrt": 1.4, "_exp": 5.0, "_log": 5.0, "_cosh": 7.0, "_arctan": 10.0,
+    "_arcsin": 10.0, "_arccos": 10.0, "_sin": 10.0, "_cos": 11.0, "_tan": 13.0, "_tanh": 14.0,
+    "_power": 14.0, "_softplus": 16.0, "_sinh": 18.0, "_sigmoid": 30.0,
+}
+_DEFAULT_NS = 10.0
 # Integer powers up to this are products (binary powering); larger ones call numpy.power.
 _MAX_PRODUCT_POWER = 16
 
@@ -138,13 +154,17 @@ class Layout:
     The kernel is called as ``fn(W, O)`` once per chunk: ``W`` is a ``(n + buffers, L)`` workspace
     whose first ``n`` rows hold the coordinates of ``L`` points, ``O`` the ``(rows, L)`` slice of the
     table. It writes every row except those in ``constants`` (row -> value), which
-    :func:`evaluate` fills once.
+    :func:`evaluate` fills once. ``calls`` numpy calls per chunk cost about ``cost_ns``
+    nanoseconds per point in all (an estimate that decides whether threads are worth it).
     """
 
     n: int
     rows: int
     buffers: int
     constants: dict[int, float]
+    calls: int = 1
+    cost_ns: float = _DEFAULT_NS
+    flags_tell: bool = False  # finite input and no floating-point flag imply a finite table
 
 
 class _Emitter:
@@ -384,8 +404,10 @@ def _generate(cse: tuple, n: int, rows: Sequence[Sequence[int]]) -> Callable:
     header += [f"o{r} = _O[{r}]" for r in sorted({r for t in rows for r in t}) if f"o{r}" in used]
     source = "def _kernel(_W, _O):\n" + "".join(f"    {line}\n" for line in header + em.lines or ["pass"])
     fn = _exec(source)
+    cost = sum(_COST_NS.get(name, _DEFAULT_NS) for line in em.lines for name in re.findall(r"\b(_[a-z]+)\(", line))
     fn.layout = Layout(n=n, rows=1 + max((r for t in rows for r in t), default=-1), buffers=em.count,
-                       constants=constants)
+                       constants=constants, calls=max(len(em.lines), 1), cost_ns=cost,
+                       flags_tell=not re.search(r"\b_(nan|inf)\b", source))
     return fn
 
 
@@ -443,7 +465,8 @@ def _lambdify_kernel(exprs: Sequence[sp.Expr], n: int, rows: Sequence[Sequence[i
             for r in targets:
                 O[r] = value
 
-    kernel.layout = Layout(n=n, rows=1 + max((r for t in rows for r in t), default=-1), buffers=0, constants={})
+    kernel.layout = Layout(n=n, rows=1 + max((r for t in rows for r in t), default=-1), buffers=0, constants={},
+                           calls=max(len(wanted), 1), cost_ns=4 * _DEFAULT_NS * len(wanted))
     return kernel
 
 
@@ -502,21 +525,51 @@ def _release(ws: np.ndarray) -> None:
             _SPARE.append(ws)
 
 
-def _fill(kernel: Callable, x: np.ndarray, table: np.ndarray, ws: np.ndarray, lo: int, hi: int) -> None:
+class _Flags:
+    """Records that numpy raised a floating-point flag (an ``np.errstate`` ``call`` handler)."""
+
+    def __init__(self) -> None:
+        self.raised = True
+
+    def __call__(self, kind: str, flag: int) -> None:
+        self.raised = True
+
+    def errstate(self) -> np.errstate:
+        """Record overflow, division by zero and invalid operations (no warnings); ignore underflow."""
+        return np.errstate(all="call", under="ignore", call=self)
+
+
+def _fill(kernel: Callable, x: np.ndarray, table: np.ndarray, ws: np.ndarray, lo: int, hi: int, flags: _Flags) -> None:
     """One chunk: points ``x[lo:hi]`` into ``table[:, lo:hi]`` using workspace ``ws``."""
-    n = kernel.layout.n
-    W = ws[:, : hi - lo]
-    np.copyto(W[:n], x[lo:hi].T)
+    layout = kernel.layout
+    W = ws[: layout.n + layout.buffers, : hi - lo]
+    np.copyto(W[: layout.n], x[lo:hi].T)
     O = table[:, lo:hi]
+    flags.raised = not layout.flags_tell or not math.isfinite(W[: layout.n].sum())
     kernel(W, O)
-    if not math.isfinite(O.sum()):  # one cheap pass while the chunk is in cache
+    if flags.raised and not math.isfinite(O.sum()):  # one pass while the chunk is in cache
         O[~np.isfinite(O)] = np.nan
 
 
-def _chunks(n_points: int, chunk: int) -> list[tuple[int, int]]:
-    count = -(-n_points // chunk)
+def _chunks(n_points: int, count: int) -> list[tuple[int, int]]:
     size = -(-n_points // count)  # equal chunks, none tiny
     return [(lo, min(lo + size, n_points)) for lo in range(0, n_points, size)]
+
+
+def _plan(layout: Layout, n_points: int) -> tuple[list[tuple[int, int]], bool]:
+    """The chunks of a batch, and whether threads share them.
+
+    Threads get a multiple of their number of equal chunks, and only if the estimated time of one
+    numpy call on a chunk reaches ``THREAD_MIN_CALL_NS`` (and the machine has cores to spare).
+    """
+    chunk = max(MIN_CHUNK, min(CHUNK, _WORKSPACE_BUDGET // (layout.n + layout.buffers)))
+    count = -(-n_points // chunk)
+    if THREADS > 1 and n_points >= 2:
+        shared = -(-count // THREADS) * THREADS
+        call_ns = -(-n_points // shared) * layout.cost_ns / layout.calls
+        if call_ns >= THREAD_MIN_CALL_NS and _cores_to_spare():
+            return _chunks(n_points, shared), True
+    return _chunks(n_points, count), False
 
 
 class _Job:
@@ -532,13 +585,13 @@ class _Job:
         self.error: BaseException | None = None
 
     def work(self) -> None:
-        layout, ws = self.kernel.layout, None
+        layout, ws, flags = self.kernel.layout, None, _Flags()
         try:
-            with np.errstate(all="ignore"):  # errstate is per thread
+            with flags.errstate():  # errstate is per thread
                 while (i := next(self._next)) < len(self.bounds):
                     if ws is None:
                         ws = _acquire(layout.n + layout.buffers, self.bounds[0][1])
-                    _fill(self.kernel, self.x, self.table, ws, *self.bounds[i])
+                    _fill(self.kernel, self.x, self.table, ws, *self.bounds[i], flags)
                     with self._lock:
                         self._left -= 1
                         if not self._left:
@@ -575,8 +628,8 @@ def evaluate(kernel: Callable, x: np.ndarray) -> np.ndarray:
         table[r].fill(value if math.isfinite(value) else math.nan)
     if n_points == 0 or len(layout.constants) == layout.rows:
         return table
-    bounds = _chunks(n_points, max(1024, min(CHUNK, _WORKSPACE_BUDGET // (layout.n + layout.buffers))))
-    if len(bounds) >= 3 and n_points >= PARALLEL_MIN_POINTS and _cores_to_spare():
+    bounds, parallel = _plan(layout, n_points)
+    if parallel:
         job = _Job(kernel, x, table, bounds)
         for _ in range(min(THREADS, len(bounds)) - 1):
             _pool().submit(job.work)
@@ -587,9 +640,10 @@ def evaluate(kernel: Callable, x: np.ndarray) -> np.ndarray:
         return table
     ws = _acquire(layout.n + layout.buffers, bounds[0][1])
     try:
-        with np.errstate(all="ignore"):
+        flags = _Flags()
+        with flags.errstate():
             for lo, hi in bounds:
-                _fill(kernel, x, table, ws, lo, hi)
+                _fill(kernel, x, table, ws, lo, hi, flags)
     finally:
         _release(ws)
     return table
