@@ -55,14 +55,16 @@ def small_chunks(monkeypatch):
 def threads(monkeypatch):
     """Threads share every batch of more than one point, however cheap the kernel."""
     monkeypatch.setattr(kernels, "_cores_to_spare", lambda: True)
-    monkeypatch.setattr(kernels, "THREAD_MIN_CALL_NS", 0)
+    monkeypatch.setattr(kernels, "THREAD_CALL_NS", 0)
+    monkeypatch.setattr(kernels, "THREAD_START_NS", -1)
 
 
 @pytest.mark.parametrize("n_points", [1, 7, 999, 1001, 5005])
 @pytest.mark.parametrize("threaded", [True, False])
 def test_matches_lambdify_across_chunk_and_thread_boundaries(n_points, threaded, small_chunks, monkeypatch):
     monkeypatch.setattr(kernels, "_cores_to_spare", lambda: threaded)
-    monkeypatch.setattr(kernels, "THREAD_MIN_CALL_NS", 0)
+    monkeypatch.setattr(kernels, "THREAD_CALL_NS", 0)
+    monkeypatch.setattr(kernels, "THREAD_START_NS", -1)
     rng = np.random.default_rng(1)
     x = rng.normal(scale=2.0, size=(n_points, 2))
     kernel = kernels.compile_kernel(EXPRESSIONS, 2)

@@ -6,15 +6,20 @@ at every point. :func:`evaluate` runs it on an ``(N, n)`` batch:
 
 - the points are processed in chunks of up to 65,536 points, so that memory stays bounded and
   every numpy call has enough work to hide its fixed overhead (about a microsecond);
-- a batch is split across a small thread pool (numpy's ufuncs release the GIL) only when each numpy
-  call of a chunk is long enough (an estimate from the kernel's operations) to outweigh the threads
-  handing the GIL to each other between calls: cheap arithmetic kernels run faster in one thread;
+- a batch is split across a small thread pool (numpy's ufuncs release the GIL) only when the
+  estimated gain from running the long calls (``exp``, ``sin``, ...) side by side outweighs the
+  cost of threads handing the GIL to each other between calls: cheap arithmetic kernels run
+  faster in one thread;
 - the generated code is three-address numpy: every operation writes into a preallocated buffer
   (``out=``), buffers are reused as soon as a value is dead, and each final value is written
   straight into its row of the table;
 - before common-subexpression elimination the expressions are rewritten so that shared work is
   visible: ``exp(2 a)`` becomes ``exp(a)**2`` when ``exp(a)`` is needed too, negative and half-integer
-  powers share one ``1/b`` or ``sqrt(b)``, integer powers become products;
+  powers share one ``1/b`` or ``sqrt(b)``, integer powers become products, and a sum's integer
+  content is taken out (``2 x + 2 y**2 - 14`` is ``2 (x + y**2 - 7)``, a sum the gradient's other
+  entry has too);
+- each kernel puts back the shared products it uses only once (one CSE pass serves the value,
+  gradient and Hessian kernels, and ``-(6 x) y`` costs a product more than ``-6 x y``);
 - rows whose expression is a constant are filled once; a row can be the copy of another (the
   mirrored half of a symmetric Hessian);
 - non-finite results become ``nan`` and no floating-point warning escapes. Finite inputs can only
@@ -56,14 +61,15 @@ CHUNK = 65536
 MIN_CHUNK = 4096
 _WORKSPACE_BUDGET = 1 << 21
 THREADS = max(1, min(4, os.cpu_count() or 1))
-# Threads share a chunked batch only if each numpy call of a chunk is estimated to take at least
-# this long: shorter calls spend more time passing the GIL between threads than they gain.
-THREAD_MIN_CALL_NS = 40_000
+# The thread model (measured on 2 cores): a numpy call that both threads run at once saves half
+# its time but costs THREAD_CALL_NS of GIL hand-over, and waking the pool costs THREAD_START_NS.
+THREAD_CALL_NS = 10_000
+THREAD_START_NS = 150_000
 # Estimated cost of one element of each generated call, in nanoseconds (numpy 2 on one x86-64
-# core; only the ratios matter). Calls not listed cost _DEFAULT_NS.
+# core without AVX-512). Calls not listed cost _DEFAULT_NS.
 _COST_NS = {
     "_add": 0.4, "_subtract": 0.4, "_multiply": 0.4, "_divide": 0.4, "_negative": 0.3, "_absolute": 0.3,
-    "_copyto": 0.3, "_sign": 0.7, "_sqrt": 1.4, "_exp": 5.0, "_log": 5.0, "_cosh": 7.0, "_arctan": 10.0,
+    "_copyto": 0.3, "_sign": 0.7, "_sqrt": 1.4, "_exp": 5.7, "_log": 5.0, "_cosh": 7.0, "_arctan": 10.0,
     "_arcsin": 10.0, "_arccos": 10.0, "_sin": 10.0, "_cos": 11.0, "_tan": 13.0, "_tanh": 14.0,
     "_power": 14.0, "_softplus": 16.0, "_sinh": 18.0, "_sigmoid": 30.0,
 }
@@ -134,7 +140,12 @@ def _rewrite(exprs: list[sp.Expr]) -> list[sp.Expr]:
             return sp.Pow(root, k) if k > 0 else sp.Pow(_inv(root), -k, evaluate=False)
         return sp.Pow(base, exponent)
 
-    exprs = [e.replace(sp.exp, _exp).replace(lambda e: e.is_Pow, lambda e: pow_(*e.args)) for e in exprs]
+    def content(add):  # 2x + 2y**2 - 14 -> 2 (x + y**2 - 7): one product, and a sum CSE can share
+        c, primitive = add.as_content_primitive()
+        return sp.Mul(c, primitive, evaluate=False) if c.is_Integer and c > 1 else add
+
+    exprs = [e.replace(sp.exp, _exp).replace(lambda e: e.is_Pow, lambda e: pow_(*e.args))
+             .replace(lambda e: e.is_Add, content) for e in exprs]
     # exp(k a) -> exp(a)**k when exp(a) is needed anyway (k = 2, 3, 4): a product, not an exp.
     args = {e.args[0] for expr in exprs for e in expr.atoms(_exp)}
     mapping = {}
@@ -154,16 +165,15 @@ class Layout:
     The kernel is called as ``fn(W, O)`` once per chunk: ``W`` is a ``(n + buffers, L)`` workspace
     whose first ``n`` rows hold the coordinates of ``L`` points, ``O`` the ``(rows, L)`` slice of the
     table. It writes every row except those in ``constants`` (row -> value), which
-    :func:`evaluate` fills once. ``calls`` numpy calls per chunk cost about ``cost_ns``
-    nanoseconds per point in all (an estimate that decides whether threads are worth it).
+    :func:`evaluate` fills once. ``call_ns`` estimates the cost of each numpy call of the kernel
+    in nanoseconds per point (it decides whether threads are worth it).
     """
 
     n: int
     rows: int
     buffers: int
     constants: dict[int, float]
-    calls: int = 1
-    cost_ns: float = _DEFAULT_NS
+    call_ns: tuple[float, ...] = (_DEFAULT_NS,)
     flags_tell: bool = False  # finite input and no floating-point flag imply a finite table
 
 
@@ -265,6 +275,9 @@ class _Emitter:
         return acc
 
     def _add(self, expr: sp.Add):
+        content, primitive = expr.as_content_primitive()
+        if content.is_Integer and content > 1 and _products(expr) - _products(primitive) >= 2:
+            return self.call("_multiply", [self._add(primitive), _const(content)])  # 2a + 2b = 2 (a + b)
         const, plus, minus = 0.0, [], []
         for term in expr.args:
             if not term.free_symbols:
@@ -313,6 +326,11 @@ class _Emitter:
         return acc
 
 
+def _products(add: sp.Add) -> int:
+    """How many terms of a sum carry a numeric factor other than ±1 (a product each)."""
+    return sum(1 for term in add.args if term.free_symbols and abs(term.as_coeff_Mul()[0]) != 1)
+
+
 def _operand(x) -> str:
     if isinstance(x, str):
         return x
@@ -351,12 +369,38 @@ def _live(replacements: Sequence[tuple[sp.Symbol, sp.Expr]], wanted: Sequence[sp
     return live
 
 
+def _inline_single_products(replacements: list[tuple[sp.Symbol, sp.Expr]], outputs: list[sp.Expr]):
+    """Put back the shared products that this kernel uses only once.
+
+    One CSE pass serves several kernels, so ``6 x`` may be shared because the Hessian needs it
+    while the gradient uses it once, in ``-6 x y``: there, a named ``6 x`` costs a product of its
+    own. Substituted back, sympy merges the coefficients (``-6 x y``: two products, not three).
+    Only products are put back: a sum put into ``2 (a + b)`` would be distributed.
+    """
+    uses: dict[sp.Symbol, int] = {}
+    for e in [e for _, e in replacements] + outputs:
+        for node in sp.preorder_traversal(e):
+            if node.is_Symbol:
+                uses[node] = uses.get(node, 0) + 1
+    inline: dict[sp.Symbol, sp.Expr] = {}
+    kept = []
+    for sym, e in replacements:
+        e = e.xreplace(inline) if inline else e
+        if e.is_Mul and uses.get(sym) == 1:
+            inline[sym] = e
+        else:
+            kept.append((sym, e))
+    return kept, [e.xreplace(inline) for e in outputs] if inline else outputs
+
+
 def _generate(cse: tuple, n: int, rows: Sequence[Sequence[int]]) -> Callable:
     """Three-address code for CSE'd expressions of ``_v0..``: ``rows[k]`` lists the table rows of
     expression k (none: the kernel does not compute it, nor the shared values only it needs)."""
     all_replacements, reduced = cse
     live = _live(all_replacements, [e for e, targets in zip(reduced, rows) if targets])
-    replacements = [r for r, keep in zip(all_replacements, live) if keep]
+    replacements, reduced = _inline_single_products(
+        [r for r, keep in zip(all_replacements, live) if keep],
+        [e if targets else sp.S.Zero for e, targets in zip(reduced, rows)])
     em = _Emitter()
     for i in range(n):
         em.names[sp.Symbol(f"_v{i}", real=True)] = f"w{i}"
@@ -404,9 +448,10 @@ def _generate(cse: tuple, n: int, rows: Sequence[Sequence[int]]) -> Callable:
     header += [f"o{r} = _O[{r}]" for r in sorted({r for t in rows for r in t}) if f"o{r}" in used]
     source = "def _kernel(_W, _O):\n" + "".join(f"    {line}\n" for line in header + em.lines or ["pass"])
     fn = _exec(source)
-    cost = sum(_COST_NS.get(name, _DEFAULT_NS) for line in em.lines for name in re.findall(r"\b(_[a-z]+)\(", line))
+    call_ns = tuple(sum(_COST_NS.get(name, _DEFAULT_NS) for name in re.findall(r"\b(_[a-z]+)\(", line))
+                    for line in em.lines)
     fn.layout = Layout(n=n, rows=1 + max((r for t in rows for r in t), default=-1), buffers=em.count,
-                       constants=constants, calls=max(len(em.lines), 1), cost_ns=cost,
+                       constants=constants, call_ns=call_ns,
                        flags_tell=not re.search(r"\b_(nan|inf)\b", source))
     return fn
 
@@ -466,7 +511,7 @@ def _lambdify_kernel(exprs: Sequence[sp.Expr], n: int, rows: Sequence[Sequence[i
                 O[r] = value
 
     kernel.layout = Layout(n=n, rows=1 + max((r for t in rows for r in t), default=-1), buffers=0, constants={},
-                           calls=max(len(wanted), 1), cost_ns=4 * _DEFAULT_NS * len(wanted))
+                           call_ns=(4 * _DEFAULT_NS,) * len(wanted))
     return kernel
 
 
@@ -559,15 +604,16 @@ def _chunks(n_points: int, count: int) -> list[tuple[int, int]]:
 def _plan(layout: Layout, n_points: int) -> tuple[list[tuple[int, int]], bool]:
     """The chunks of a batch, and whether threads share them.
 
-    Threads get a multiple of their number of equal chunks, and only if the estimated time of one
-    numpy call on a chunk reaches ``THREAD_MIN_CALL_NS`` (and the machine has cores to spare).
+    Threads get a multiple of their number of equal chunks, if the thread model says they gain
+    time (and the machine has cores to spare).
     """
     chunk = max(MIN_CHUNK, min(CHUNK, _WORKSPACE_BUDGET // (layout.n + layout.buffers)))
     count = -(-n_points // chunk)
     if THREADS > 1 and n_points >= 2:
         shared = -(-count // THREADS) * THREADS
-        call_ns = -(-n_points // shared) * layout.cost_ns / layout.calls
-        if call_ns >= THREAD_MIN_CALL_NS and _cores_to_spare():
+        size = -(-n_points // shared)
+        gain = shared * sum(size * ns * (1 - 1 / THREADS) - THREAD_CALL_NS for ns in layout.call_ns)
+        if gain > THREAD_START_NS and _cores_to_spare():
             return _chunks(n_points, shared), True
     return _chunks(n_points, count), False
 
