@@ -81,6 +81,11 @@ def _tree_size(exprs: Sequence[sp.Expr], limit: int) -> int:
     return count
 
 
+def _first_axis_last(a: np.ndarray) -> np.ndarray:
+    """A view with axis 0 moved to the end (``np.moveaxis(a, 0, -1)``, without its overhead)."""
+    return a.transpose(tuple(range(1, a.ndim)) + (0,))
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """Value, gradient and Hessian at a batch of points of shape ``(..., n)``.
@@ -216,7 +221,8 @@ class Function:
         return evaluate(fn, x.reshape(-1, self.n))
 
     def _hessian_from_rows(self, rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-        return np.moveaxis(rows.reshape((self.n, self.n) + shape), (0, 1), (-2, -1))
+        batch = tuple(range(2, 2 + len(shape)))
+        return rows.reshape((self.n, self.n) + shape).transpose(batch + (0, 1))
 
     def value(self, points) -> np.ndarray:
         """``f`` at points of shape ``(..., n)``; returns shape ``(...)``, ``nan`` where undefined."""
@@ -227,7 +233,7 @@ class Function:
         """``∇f`` at points of shape ``(..., n)``; returns shape ``(..., n)``."""
         x = self._points(points)
         rows = self._table(self._gradient_fn, x)
-        return np.moveaxis(rows.reshape((self.n,) + x.shape[:-1]), 0, -1)
+        return _first_axis_last(rows.reshape((self.n,) + x.shape[:-1]))
 
     def hessian(self, points) -> np.ndarray:
         """The Hessian ``H[i, j] = ∂²f/∂xᵢ∂xⱼ`` at points ``(..., n)``; returns ``(..., n, n)``.
@@ -245,7 +251,7 @@ class Function:
         shape, n = x.shape[:-1], self.n
         rows = self._table(self._all_fn, x)
         value = rows[0].reshape(shape)
-        gradient = np.moveaxis(rows[1 : 1 + n].reshape((n,) + shape), 0, -1)
+        gradient = _first_axis_last(rows[1 : 1 + n].reshape((n,) + shape))
         return Evaluation(value, gradient, self._hessian_from_rows(rows[1 + n :], shape))
 
     def gradient_outer(self, points) -> np.ndarray:

@@ -571,10 +571,15 @@ def _release(ws: np.ndarray) -> None:
 
 
 class _Flags:
-    """Records that numpy raised a floating-point flag (an ``np.errstate`` ``call`` handler)."""
+    """Records that numpy raised a floating-point flag (an ``np.errstate`` ``call`` handler).
 
-    def __init__(self) -> None:
-        self.raised = True
+    ``scan``: every chunk is scanned for non-finite values whatever the flags say (the input is
+    not finite, or the kernel has an infinite or ``nan`` constant).
+    """
+
+    def __init__(self, scan: bool = True) -> None:
+        self.scan = scan
+        self.raised = False
 
     def __call__(self, kind: str, flag: int) -> None:
         self.raised = True
@@ -590,7 +595,7 @@ def _fill(kernel: Callable, x: np.ndarray, table: np.ndarray, ws: np.ndarray, lo
     W = ws[: layout.n + layout.buffers, : hi - lo]
     np.copyto(W[: layout.n], x[lo:hi].T)
     O = table[:, lo:hi]
-    flags.raised = not layout.flags_tell or not math.isfinite(W[: layout.n].sum())
+    flags.raised = flags.scan
     kernel(W, O)
     if flags.raised and not math.isfinite(O.sum()):  # one pass while the chunk is in cache
         O[~np.isfinite(O)] = np.nan
@@ -622,8 +627,8 @@ class _Job:
     """Chunks that threads take in turn from a shared counter, so a thread that the OS leaves
     waiting holds up at most one chunk; the caller's thread works too."""
 
-    def __init__(self, kernel: Callable, x: np.ndarray, table: np.ndarray, bounds: list[tuple[int, int]]):
-        self.kernel, self.x, self.table, self.bounds = kernel, x, table, bounds
+    def __init__(self, kernel: Callable, x: np.ndarray, table: np.ndarray, bounds: list[tuple[int, int]], scan: bool):
+        self.kernel, self.x, self.table, self.bounds, self.scan = kernel, x, table, bounds, scan
         self._next = itertools.count()  # next() is atomic under the GIL
         self._left = len(bounds)
         self._lock = threading.Lock()
@@ -631,7 +636,7 @@ class _Job:
         self.error: BaseException | None = None
 
     def work(self) -> None:
-        layout, ws, flags = self.kernel.layout, None, _Flags()
+        layout, ws, flags = self.kernel.layout, None, _Flags(self.scan)
         try:
             with flags.errstate():  # errstate is per thread
                 while (i := next(self._next)) < len(self.bounds):
@@ -674,22 +679,25 @@ def evaluate(kernel: Callable, x: np.ndarray) -> np.ndarray:
         table[r].fill(value if math.isfinite(value) else math.nan)
     if n_points == 0 or len(layout.constants) == layout.rows:
         return table
-    bounds, parallel = _plan(layout, n_points)
-    if parallel:
-        job = _Job(kernel, x, table, bounds)
-        for _ in range(min(THREADS, len(bounds)) - 1):
-            _pool().submit(job.work)
-        job.work()
-        job.done.wait()
-        if job.error is not None:
-            raise job.error
-        return table
-    ws = _acquire(layout.n + layout.buffers, bounds[0][1])
-    try:
-        flags = _Flags()
-        with flags.errstate():
+    flags = _Flags()
+    with flags.errstate():
+        if layout.flags_tell:
+            flat = x.ravel()
+            flags.scan = not math.isfinite(flat @ flat)  # nan or inf in, or beyond 1e154: scan
+        bounds, parallel = _plan(layout, n_points)
+        if parallel:
+            job = _Job(kernel, x, table, bounds, flags.scan)
+            for _ in range(min(THREADS, len(bounds)) - 1):
+                _pool().submit(job.work)
+            job.work()
+            job.done.wait()
+            if job.error is not None:
+                raise job.error
+            return table
+        ws = _acquire(layout.n + layout.buffers, bounds[0][1])
+        try:
             for lo, hi in bounds:
                 _fill(kernel, x, table, ws, lo, hi, flags)
-    finally:
-        _release(ws)
+        finally:
+            _release(ws)
     return table
