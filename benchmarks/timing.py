@@ -51,8 +51,10 @@ def interleaved(fns: Mapping[str, Callable[[], object]], reps: int = 15,
 
     Each callable is first called ``warmup`` times, then calibrated: a repetition runs it enough
     times in a row to last about ``min_rep_time`` (so that microsecond calls are not swamped by
-    the timer), and the time per call is recorded. The order of the callables rotates from one
-    repetition to the next. The garbage collector is paused while timing.
+    the timer), after one untimed call if ``warmup`` is not 0 (so that what the previous callable left behind, such as
+    jax's worker threads still spinning or a cold cache, is not charged to this one), and the time
+    per call is recorded. The order of the callables rotates from one repetition to the next. The
+    garbage collector is paused while timing.
     """
     names = list(fns)
     loops = {}
@@ -69,6 +71,8 @@ def interleaved(fns: Mapping[str, Callable[[], object]], reps: int = 15,
         for r in range(reps):
             for name in names[r % len(names):] + names[: r % len(names)]:
                 fn, n = fns[name], loops[name]
+                if warmup:
+                    fn()
                 start = time.perf_counter()
                 for _ in range(n):
                     fn()
