@@ -99,6 +99,24 @@ def test_exp_of_a_multiple_is_a_power_of_the_shared_exp():
     assert source.count("_exp(") == 1
 
 
+def _calls(kernel) -> list[str]:
+    return [line.strip() for line in inspect.getsource(kernel).splitlines() if line.strip().startswith("_")]
+
+
+def test_a_sums_integer_content_is_shared_between_gradient_entries():
+    """Himmelblau's gradient, 4x(x² + y - 11) + 2(x + y² - 7) and 2(x² + y - 11) + 4y(x + y² - 7):
+    each inner sum is computed once (sympy distributes 2(x + y² - 7) into 2x + 2y² - 14)."""
+    calls = _calls(parse_function("(x^2 + y - 11)^2 + (x + y^2 - 7)^2")._gradient_fn)
+    assert sum("-7.0" in c for c in calls) == 1 and sum("-11.0" in c for c in calls) == 1
+    assert len(calls) <= 14
+
+
+def test_a_shared_product_used_once_is_merged_into_its_user():
+    """The Hessian needs 6x, so CSE shares it; the gradient's -6xy is still two products."""
+    calls = _calls(parse_function("x^3 - 3x y^2")._gradient_fn)
+    assert len(calls) == 6 and not any(c.startswith("_negative") for c in calls)
+
+
 def test_unknown_node_falls_back_to_lambdify():
     expr = sp.re(V0) * V1 + sp.im(V0)  # re/im have no direct translation
     kernel = kernels.compile_kernel([expr], 2)
@@ -153,3 +171,19 @@ def test_flags_find_every_non_finite_result(tree):
         reference = kernels.evaluate(_scanned_always(scanned), HOSTILE_POINTS)
     assert not np.isinf(table).any()
     np.testing.assert_array_equal(table, reference)
+
+
+def test_threads_only_where_the_model_says_they_gain(monkeypatch):
+    """Arithmetic kernels stay on one thread (the GIL hand-over between short calls costs more than
+    it gains); sin and cos over many points are shared, in a multiple of the threads' number of
+    equal, contiguous chunks."""
+    monkeypatch.setattr(kernels, "_cores_to_spare", lambda: True)
+    monkeypatch.setattr(kernels, "THREADS", 2)
+    cheap = parse_function("(1 - x)^2 + 100(y - x^2)^2")._hessian_fn.layout
+    heavy = parse_function("sin(x) cos(y)")._hessian_fn.layout
+    assert not kernels._plan(cheap, 40_000)[1]
+    assert not kernels._plan(heavy, 100)[1]
+    bounds, parallel = kernels._plan(heavy, 100_001)
+    assert parallel and len(bounds) % 2 == 0
+    assert bounds[0][0] == 0 and bounds[-1][1] == 100_001
+    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))

@@ -276,7 +276,7 @@ class _Emitter:
 
     def _add(self, expr: sp.Add):
         content, primitive = expr.as_content_primitive()
-        if content.is_Integer and content > 1 and _products(expr) - _products(primitive) >= 2:
+        if content.is_Integer and content > 1 and primitive.is_Add and _products(expr) - _products(primitive) >= 2:
             return self.call("_multiply", [self._add(primitive), _const(content)])  # 2a + 2b = 2 (a + b)
         const, plus, minus = 0.0, [], []
         for term in expr.args:
