@@ -405,7 +405,7 @@ def _generate(cse: tuple, n: int, rows: Sequence[Sequence[int]]) -> Callable:
     for i in range(n):
         em.names[sp.Symbol(f"_v{i}", real=True)] = f"w{i}"
     # A CSE value's buffer is freed after the last statement that reads it.
-    statements = [e for _, e in replacements] + [e if targets else sp.S.Zero for e, targets in zip(reduced, rows)]
+    statements = [e for _, e in replacements] + reduced  # (outputs this kernel skips are 0)
     last_use = {}
     for s, e in enumerate(statements):
         for sym in e.free_symbols:
