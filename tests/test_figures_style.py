@@ -79,3 +79,13 @@ def test_merge_layout_merges_nested_dicts_and_copies_values():
     assert base == {"xaxis": {"title": {"text": "x"}, "range": [0, 1]}, "height": 1}
     base["xaxis"]["range"].append(2)
     assert extra["xaxis"]["range"] == [0, 1]
+
+
+def test_each_axis_of_a_scene_keeps_its_own_title():
+    """The three axes of a 3-D scene are separate dicts: a title set on one does not land on all."""
+    fig = go.Figure(go.Surface(z=np.eye(2)))
+    scene = dict(xaxis=dict(title=dict(text="x")), yaxis=dict(title=dict(text="y")),
+                 zaxis=dict(title=dict(text="f")))
+    themed = apply_theme(fig, NORMAL, layout=dict(scene=scene))
+    assert [themed.layout.scene[a].title.text for a in ("xaxis", "yaxis", "zaxis")] == ["x", "y", "f"]
+    assert themed.layout.scene.xaxis.title.font.size == NORMAL.font_size

@@ -127,10 +127,12 @@ def apply_theme(fig: go.Figure, theme: Theme, title: str | None = None, height: 
     spec = {"data": [trace.to_plotly_json() for trace in fig.data], "layout": fig.layout.to_plotly_json()}
     size = theme.font_size
     # Explicit axis fonts: Streamlit's chart theme would otherwise shrink ticks and axis titles.
-    axis = {"tickfont": {"size": size}, "title": {"font": {"size": size}}}
+    def axis() -> dict:  # a new dict each time: a scene's three axes must not share one
+        return {"tickfont": {"size": size}, "title": {"font": {"size": size}}}
+
     axes, scenes, polars = _subplots(spec)
-    updates: dict = {key: axis for key in axes}
-    updates |= {key: {"xaxis": axis, "yaxis": axis, "zaxis": axis} for key in scenes}
+    updates: dict = {key: axis() for key in axes}
+    updates |= {key: {"xaxis": axis(), "yaxis": axis(), "zaxis": axis()} for key in scenes}
     updates |= {key: {"angularaxis": {"tickfont": {"size": size}}, "radialaxis": {"tickfont": {"size": size}}}
                 for key in polars}
     updates |= {
