@@ -2,9 +2,13 @@
 
 import streamlit as st
 
-from hessian_explorer.ui import cache, controls
+from hessian_explorer.ui import layout
 
 st.set_page_config(page_title="Hessian Explorer", page_icon="📐", layout="wide")
+if "_initialised" not in st.session_state:  # a session's first run: the browser loads the chart
+    layout.preload_charts()                # library while this run imports and computes
+
+from hessian_explorer.ui import cache, controls  # after the preload: these import sympy and scipy
 
 # url paths match the names Streamlit derives from the file names (5_linear_regression.py ->
 # linear_regression), so a first visit to any page needs no "page not found" detour.
@@ -27,12 +31,14 @@ MODEL_PAGES = [
             url_path="outer_products"),
 ]
 
-cache.warm_sandbox()
 page = st.navigation({"Pick a function": FUNCTION_PAGES, "…or a model": MODEL_PAGES})
 controls.keep_state()
 for problem in controls.init_from_url():
     st.warning(problem, icon="🔗")
 st.session_state.pop("_view", None)
-page.run()
-if (view := st.session_state.get("_view")) is not None:
-    controls.sync_url(view)
+try:
+    page.run()
+    if (view := st.session_state.get("_view")) is not None:
+        controls.sync_url(view)
+finally:  # after the page: the worker's start-up would compete with a first page for the CPU
+    cache.warm_sandbox()

@@ -1,5 +1,9 @@
 """Page 1: the landscape of f, its gradient field, critical points and the tangent plane at x₀."""
 
+from hessian_explorer.ui.layout import ensure_entrypoint
+
+ensure_entrypoint()  # first: a direct first visit reruns through app.py before the imports below
+
 from functools import partial
 
 import streamlit as st

@@ -1,6 +1,10 @@
 """Page 2: the Hessian at x₀ in symbols and numbers, its eigen-analysis and the second-derivative
 test, the local quadratic model on the map, a map of curvature type, and exports."""
 
+from hessian_explorer.ui.layout import ensure_entrypoint
+
+ensure_entrypoint()  # first: a direct first visit reruns through app.py before the imports below
+
 from functools import partial
 
 import streamlit as st

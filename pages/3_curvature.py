@@ -1,6 +1,10 @@
 """Page 3: curvature along a direction: v̂ᵀHv̂, the slice with its two parabolas, the curvature rose,
 and the index derivation from the lecture slides with the numbers at x₀."""
 
+from hessian_explorer.ui.layout import ensure_entrypoint
+
+ensure_entrypoint()  # first: a direct first visit reruns through app.py before the imports below
+
 from functools import partial
 
 import streamlit as st

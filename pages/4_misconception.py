@@ -1,5 +1,9 @@
 """Page 4: the misconception H = ∇f∇fᵀ, side by side, with counterexamples and Newton's method."""
 
+from hessian_explorer.ui.layout import ensure_entrypoint
+
+ensure_entrypoint()  # first: a direct first visit reruns through app.py before the imports below
+
 from functools import partial
 
 import numpy as np

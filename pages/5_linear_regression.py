@@ -1,6 +1,10 @@
 """Page 5: least squares on basis functions (seed 001): the fit, its constant Hessian 2ΦᵀΦ, when the
 normal equations fail and why, the loss landscape over two parameters, and the worked exercise."""
 
+from hessian_explorer.ui.layout import ensure_entrypoint
+
+ensure_entrypoint()  # first: a direct first visit reruns through app.py before the imports below
+
 import streamlit as st
 
 from hessian_explorer.datasets import CURVES, DOMAINS, PointsError, RegressionData, generate_regression, parse_points
@@ -13,9 +17,7 @@ from hessian_explorer.notation import subscript
 from hessian_explorer.regression import (BASES, Basis, failure_meaning, fit_least_squares, hessian_independence,
                                          worked_exercise)
 from hessian_explorer.ui import layout
-from hessian_explorer.ui.layout import ensure_entrypoint
 
-ensure_entrypoint()
 
 POINTS = "-1, 1.6\n-0.5, 0.4\n0, 0.1\n0.5, 0.7\n1, 2.2\n1.5, 4.1"
 DEFAULTS = dict(lr_source="Generate", lr_curve="sine", lr_domain="[−1, 1]", lr_n=20, lr_noise=0.2, lr_seed=0,

@@ -2,6 +2,10 @@
 K×K blocks, one example's term (Λₚ − ppᵀ) ⊗ xxᵀ, the null space of the over-parametrised form, Böhning's
 bound, the spectrum, and the landscape of a two-weight model."""
 
+from hessian_explorer.ui.layout import ensure_entrypoint
+
+ensure_entrypoint()  # first: a direct first visit reruns through app.py before the imports below
+
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
@@ -13,9 +17,7 @@ from hessian_explorer.figures.style import fmt, theme_for
 from hessian_explorer.landscapes import softmax_slice
 from hessian_explorer.notation import subscript, superscript
 from hessian_explorer.ui import layout
-from hessian_explorer.ui.layout import ensure_entrypoint
 
-ensure_entrypoint()
 
 TABS = ["H and its blocks", "One example", "Null space", "Böhning bound", "Spectrum", "Two weights"]
 DEFAULTS = dict(lg_dataset="blobs", lg_k=3, lg_d=2, lg_n=30, lg_spread=1.0, lg_seed=0, lg_bias=True, lg_l2=1.0,

@@ -1,5 +1,9 @@
 """Page 7: where averages of gradient outer products ARE curvature (the Fisher identity) and where not."""
 
+from hessian_explorer.ui.layout import ensure_entrypoint
+
+ensure_entrypoint()  # first: a direct first visit reruns through app.py before the imports below
+
 from dataclasses import dataclass
 
 import streamlit as st
@@ -8,9 +12,6 @@ from hessian_explorer.figures.style import fmt
 from hessian_explorer.outer_product_examples import mean_gradient_summary
 from hessian_explorer.ui import layout
 from hessian_explorer.ui import outer_products_cache as cache
-from hessian_explorer.ui.layout import ensure_entrypoint
-
-ensure_entrypoint()
 
 
 @dataclass(frozen=True)

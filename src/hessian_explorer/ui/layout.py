@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import re
+from pathlib import Path
 
 import streamlit as st
 
@@ -21,13 +24,42 @@ h1 { font-size: 2.8rem !important; } h2 { font-size: 2.2rem !important; } h3 { f
 """
 
 
+# The frontend loads plotly.js (about 1 s of parsing and start-up on a slow laptop) only when the
+# first chart arrives, after the script has done its imports and sums. Importing the same chunk
+# at the start of a session overlaps that second with the server's work; the module is then
+# already there when the charts come. The chunk's name is hashed per Streamlit release, so it is
+# read from Streamlit's own static folder; the script holds nothing else (no user text).
+_CHART_CHUNK = re.compile(r"PlotlyChart\.[A-Za-z0-9_-]+\.js")
+_PRELOAD = """<script>
+(() => {{
+  const entry = document.querySelector('script[type="module"][src*="/static/js/index."]');
+  if (entry) import(new URL("{chunk}", entry.src).href).catch(() => {{}});
+}})();
+</script>"""
+
+
+@functools.cache
+def _chart_chunk() -> str | None:
+    """File name of the frontend's plotly chunk in the installed Streamlit, if there is exactly one."""
+    folder = Path(st.__file__).parent / "static" / "static" / "js"
+    names = [p.name for p in folder.glob("PlotlyChart.*.js") if _CHART_CHUNK.fullmatch(p.name)]
+    return names[0] if len(names) == 1 else None
+
+
+def preload_charts() -> None:
+    """Ask the browser to start loading the chart library now (once per session is enough)."""
+    if (chunk := _chart_chunk()) is not None:
+        st.html(_PRELOAD.format(chunk=chunk), unsafe_allow_javascript=True)
+
+
 def ensure_entrypoint() -> None:
     """Make sure the page runs through ``app.py`` (``st.navigation``), even on a first visit.
 
     Streamlit starts every server process in its legacy "pages/ folder" mode until some run
     calls ``st.navigation``; a first visit straight to ``/landscape`` would then run the page
-    file alone, without ``app.py`` (no URL state, no wide layout). Pages call this first: it
-    switches the process to ``st.navigation`` mode and reruns, which goes through ``app.py``.
+    file alone, without ``app.py`` (no URL state, no wide layout). Pages call this first, before
+    their heavy imports: it switches the process to ``st.navigation`` mode, starts the browser
+    loading the chart library, and reruns, which goes through ``app.py``.
     """
     try:
         from streamlit.runtime.pages_manager import PagesManager
@@ -35,6 +67,7 @@ def ensure_entrypoint() -> None:
         return
     if getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
+        preload_charts()
         st.rerun()
 
 
