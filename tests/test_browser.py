@@ -67,6 +67,9 @@ def test_page_draws_every_chart(server, page, name, mode):
     assert_healthy(page)
     assert page.get_by_text("Page not found").count() == 0
     assert page.locator(".js-plotly-plot").count() >= charts
+    # The session's preload and the charts share one copy of plotly.js (the same module URL).
+    assert page.evaluate("() => performance.getEntriesByType('resource')"
+                         ".filter(e => e.name.includes('/PlotlyChart.')).length") == 1
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}-{mode}.png"), full_page=True)
     # The page scrolls inside Streamlit's container, so the screenshot above shows its top only:

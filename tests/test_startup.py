@@ -1,0 +1,57 @@
+"""A first visit starts fast: light package import, the chart library requested at once, the
+sandbox worker started after the first page."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import streamlit as st
+
+import hessian_explorer
+from apptest_support import open_app
+from hessian_explorer.ui import layout
+
+
+def test_the_package_and_the_page_furniture_import_without_sympy():
+    code = ("import sys, hessian_explorer, hessian_explorer.ui.layout; "
+            "print(sorted(m for m in ('sympy', 'scipy', 'pandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_package_still_exports_its_public_names():
+    from hessian_explorer import ExpressionError, parse_function
+    from hessian_explorer.parsing import ExpressionError as parsing_error
+
+    assert ExpressionError is parsing_error
+    assert parse_function("x^2 y").hessian([1.0, 2.0]).tolist() == [[4.0, 2.0], [2.0, 0.0]]
+    assert set(hessian_explorer.__all__) <= set(dir(hessian_explorer))
+    for name in hessian_explorer.__all__:
+        assert getattr(hessian_explorer, name) is not None
+    with pytest.raises(AttributeError):
+        hessian_explorer.not_a_name  # noqa: B018
+
+
+def test_the_chart_chunk_of_the_installed_streamlit_is_found():
+    chunk = layout._chart_chunk()
+    assert chunk is not None, "Streamlit's plotly chunk was not found: the preload would do nothing"
+    assert (Path(st.__file__).parent / "static" / "static" / "js" / chunk).is_file()
+
+
+def test_a_sessions_first_run_asks_the_browser_for_the_chart_library_once():
+    at = open_app()
+    bodies = [h.proto.body for h in at.get("html")]
+    assert len(bodies) == 1 and layout._chart_chunk() in bodies[0] and "import(" in bodies[0]
+    at.run()
+    assert not [h for h in at.get("html") if "import(" in h.proto.body]
+
+
+def test_the_sandbox_worker_is_started_by_the_first_run():
+    from hessian_explorer.ui import cache
+
+    open_app()
+    thread = cache.warm_sandbox()  # the same cached thread the app started after its page
+    assert thread.name == "sandbox-warmup"
