@@ -112,7 +112,7 @@ def kunstner_figure1(n: int = 1000, noise: float = 1.0, misspecification: float 
     Calls :func:`~hessian_explorer.outer_products.kunstner_dataset` (legacy seed 0),
     :func:`~hessian_explorer.outer_products.kunstner_vector_fields` (15 x 15 on [-1, 5]^2) and
     :func:`~hessian_explorer.outer_products.kunstner_trajectories` (Euler steps of 0.001 from the
-    paper's four starts; about a second or more).
+    paper's four starts; a few tenths of a second).
     """
     problem = kunstner_dataset(n, noise, misspecification)
     fields = kunstner_vector_fields(problem)

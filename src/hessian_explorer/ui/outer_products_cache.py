@@ -22,7 +22,7 @@ __all__ = ["kunstner", "blobs", "sandbox", "ef_at", "gauss_newton", "kunstner_ch
            "ef_chart", "gauss_newton_charts"]
 
 
-@st.cache_data(show_spinner="Integrating the trajectories (Euler steps of 0.001, a few seconds)…", max_entries=24)
+@st.cache_data(show_spinner="Integrating the trajectories (Euler steps of 0.001)…", max_entries=24)
 def kunstner(n: int, noise: float, misspec: float) -> KunstnerFigure1:
     """:func:`kunstner_figure1` for the sliders of tab ①."""
     return kunstner_figure1(n, noise, misspec)
