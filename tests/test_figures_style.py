@@ -89,3 +89,15 @@ def test_each_axis_of_a_scene_keeps_its_own_title():
     themed = apply_theme(fig, NORMAL, layout=dict(scene=scene))
     assert [themed.layout.scene[a].title.text for a in ("xaxis", "yaxis", "zaxis")] == ["x", "y", "f"]
     assert themed.layout.scene.xaxis.title.font.size == NORMAL.font_size
+
+
+def test_the_slim_template_is_plotly_white_for_the_traces_the_app_draws():
+    """The template is read from plotly's JSON file without validation: it must equal plotly's own."""
+    from hessian_explorer.figures import style
+
+    white = pio.templates["plotly_white"].to_plotly_json()
+    assert style._plotly_white() == white
+    spec = pio.templates[TEMPLATE].to_plotly_json()
+    assert spec["data"] == {kind: white["data"][kind] for kind in style._TRACE_TYPES}
+    assert spec["layout"] == {k: v for k, v in white["layout"].items() if k not in ("geo", "ternary")}
+    go.Figure(go.Heatmap(z=[[1.0]]), layout=dict(template=TEMPLATE))  # plotly accepts it by name
