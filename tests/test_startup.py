@@ -14,6 +14,8 @@ import hessian_explorer
 from apptest_support import open_app
 from hessian_explorer.ui import layout
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def test_the_package_and_the_page_furniture_import_without_sympy():
     code = ("import sys, hessian_explorer, hessian_explorer.ui.layout; "
@@ -55,3 +57,24 @@ def test_the_sandbox_worker_is_started_by_the_first_run():
     open_app()
     thread = cache.warm_sandbox()  # the same cached thread the app started after its page
     assert thread.name == "sandbox-warmup"
+
+
+MODEL_PAGES = ["pages/5_linear_regression.py", "pages/6_logistic_regression.py", "pages/7_outer_products.py"]
+
+
+@pytest.mark.parametrize("page", MODEL_PAGES)
+def test_a_model_page_opened_first_never_imports_sympy(page):
+    """sympy (a third of a second to import) is for typed functions; the model pages do without."""
+    code = f"""
+import sys
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=60)
+at.switch_page({page!r})
+at.run()
+assert not at.exception, [e.value for e in at.exception]
+assert at.get("plotly_chart"), "the page drew no chart"
+print("sympy" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "False"

@@ -21,7 +21,7 @@ __all__ = [
 
 _HOME = {
     "parse_function": "calculus", "Function": "calculus", "Evaluation": "calculus",
-    "ExpressionError": "parsing",
+    "ExpressionError": "errors",
     "PointAnalysis": "analysis", "Definiteness": "analysis", "Verdict": "analysis", "analyze_point": "analysis",
 }
 

@@ -8,13 +8,15 @@ They are found by Newton's method from a grid of starts, vectorised over all sta
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from hessian_explorer.analysis import PointAnalysis, analyze_point
-from hessian_explorer.calculus import Function
 from hessian_explorer.plane import Plane
+
+if TYPE_CHECKING:  # sympy is imported only where a formula is parsed
+    from hessian_explorer.calculus import Function
 
 __all__ = ["CriticalPoint", "find_critical_points", "nearest_critical_point", "newton_path"]
 

@@ -8,11 +8,15 @@ Directions are always normalised (``v̂ = v/|v|``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from hessian_explorer.calculus import Function
+if TYPE_CHECKING:  # sympy is imported only where a formula is parsed
+    from hessian_explorer.calculus import Function
+
 
 __all__ = ["unit", "angle_direction", "rose", "Rose", "slice_along", "Slice", "plane_eigen", "PlaneEigen",
            "directional_curvature", "DirectionalCurvature"]

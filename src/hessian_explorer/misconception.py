@@ -16,17 +16,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import sympy as sp
 
 from hessian_explorer.analysis import Definiteness, Verdict
-from hessian_explorer.calculus import Function
 from hessian_explorer.critical import newton_path
 from hessian_explorer.directions import Rose, rose, unit
 from hessian_explorer.plane import Plane
 from hessian_explorer.viewstate import ViewState, view_for_preset
+
+if TYPE_CHECKING:  # sympy is imported only where a formula is parsed
+    from hessian_explorer.calculus import Function
 
 __all__ = [
     "RANK_RTOL", "CRITICAL_TOL", "MatrixFacts", "matrix_facts", "Comparison", "compare", "EntryLatex",

@@ -26,6 +26,7 @@ from typing import Callable, Iterator, Sequence
 
 import sympy as sp
 
+from hessian_explorer.errors import ExpressionError
 from hessian_explorer.special import sigmoid, softplus
 
 __all__ = [
@@ -53,18 +54,6 @@ MAX_LITERAL_EXPONENT = 300  # the e in 1.5e-3
 MAX_PERIODIC_ARGUMENT = 1e308
 _GROWING = frozenset({"exp", "sinh", "cosh"})
 _PERIODIC = frozenset({"sin", "cos", "tan"})
-
-
-class ExpressionError(ValueError):
-    """The text is not an expression Hessian Explorer will accept.
-
-    The message names the problem, where it is (1-based ``column``, when there is one) and the
-    way out. ``column`` is ``None`` for problems with the whole input.
-    """
-
-    def __init__(self, message: str, column: int | None = None):
-        super().__init__(message)
-        self.column = column
 
 
 @contextlib.contextmanager

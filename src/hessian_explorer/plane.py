@@ -7,11 +7,15 @@ along y and columns along x, as plotly's contour and heatmap traces expect.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass
 
 import numpy as np
 
-from hessian_explorer.calculus import Function
+if TYPE_CHECKING:  # sympy is imported only where a formula is parsed
+    from hessian_explorer.calculus import Function
+
 
 __all__ = ["Plane", "Field", "sample"]
 

@@ -22,10 +22,12 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from hessian_explorer.calculus import Function, parse_function
-from hessian_explorer.parsing import ExpressionError
+from hessian_explorer.errors import ExpressionError
+
+if TYPE_CHECKING:  # sympy is imported only where a formula is parsed
+    from hessian_explorer.calculus import Function
 
 __all__ = ["WorkTimeout", "run_with_timeout", "probe", "checked_parse_function", "DEFAULT_LIMIT", "MAX_WORKERS"]
 
@@ -162,6 +164,8 @@ def run_with_timeout(fn: Callable, args: tuple = (), limit: float = DEFAULT_LIMI
 
 
 def _probe(text: str, variables: tuple[str, ...] | None) -> bool:
+    from hessian_explorer.calculus import parse_function
+
     parse_function(text, variables)
     return True
 
@@ -190,6 +194,8 @@ def checked_parse_function(text: str, variables: Sequence[str] | None = None,
                            limit: float = DEFAULT_LIMIT) -> Function:
     """:func:`parse_function` for untrusted text: :func:`probe` first, then parse here."""
     probe(text, variables, limit)
+    from hessian_explorer.calculus import parse_function
+
     return parse_function(text, tuple(variables) if variables is not None else None)
 
 

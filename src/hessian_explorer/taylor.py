@@ -9,13 +9,17 @@ ellipses or hyperbolas that are the contours of ``q`` in that plane.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass
 
 import numpy as np
 
 from hessian_explorer.analysis import Curvature, PointAnalysis, analyze_point, classify_curvature
-from hessian_explorer.calculus import Function
 from hessian_explorer.plane import Field, Plane
+
+if TYPE_CHECKING:  # sympy is imported only where a formula is parsed
+    from hessian_explorer.calculus import Function
 
 __all__ = ["QuadraticModel", "quadratic_model", "plane_block", "plane_analysis", "plane_curvature",
            "neighbourhood"]

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
-from hessian_explorer.calculus import Function, parse_function
-from hessian_explorer.parsing import ExpressionError
+from hessian_explorer.errors import ExpressionError
 from hessian_explorer.plane import MAX_DENSITY, MIN_DENSITY
 from hessian_explorer.presets import DEFAULT_PRESET, get_preset
+
+if TYPE_CHECKING:  # sympy is imported only where a formula is parsed
+    from hessian_explorer.calculus import Function
 
 __all__ = ["ViewState", "default_view", "view_for_preset", "view_for_text"]
 
@@ -57,10 +59,11 @@ class ViewState:
 
     @classmethod
     def from_query(cls, params: Mapping[str, str],
-                   parse: Callable[[str], Function] = parse_function) -> tuple["ViewState", list[str]]:
+                   parse: Callable[[str], Function] | None = None) -> tuple["ViewState", list[str]]:
         """Read a view from query parameters; returns the view and messages for refused fields.
 
-        ``parse`` checks a typed formula (the app passes its sandboxed, cached parser).
+        ``parse`` checks a typed formula (default :func:`~hessian_explorer.calculus.parse_function`;
+        the app passes its sandboxed, cached parser).
         """
         problems: list[str] = []
         text = params.get("f")
@@ -153,8 +156,11 @@ def view_for_preset(key: str) -> ViewState:
                      p.x_range, p.y_range)
 
 
-def view_for_text(text: str, parse: Callable[[str], Function] = parse_function) -> ViewState:
-    """A fresh view of a typed formula (raises ``ExpressionError`` if it is refused)."""
+def view_for_text(text: str, parse: Callable[[str], Function] | None = None) -> ViewState:
+    """A fresh view of a typed formula (raises ``ExpressionError`` if it is refused); ``parse``
+    defaults to :func:`~hessian_explorer.calculus.parse_function`."""
+    if parse is None:
+        from hessian_explorer.calculus import parse_function as parse
     f = parse(text)
     n = f.n
     return ViewState(None, text, f.variables, (0.5,) * n, (0, 1 if n > 1 else 0), (-2.0, 2.0), (-2.0, 2.0))

@@ -6,17 +6,21 @@ session with the same view shares one entry. Sizes are bounded for a public serv
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import gc
 import threading
 
 import streamlit as st
 
-from hessian_explorer.calculus import Function, parse_function
 from hessian_explorer.critical import CriticalPoint, find_critical_points
-from hessian_explorer.parsing import ExpressionError
+from hessian_explorer.errors import ExpressionError
 from hessian_explorer.plane import Field, Plane, sample
 from hessian_explorer.presets import PRESETS
 from hessian_explorer.sandbox import probe
+
+if TYPE_CHECKING:  # sympy is imported only where a formula is parsed
+    from hessian_explorer.calculus import Function
 
 
 # Trusted texts, with their variables or without (the formula box passes none): a preset's text
@@ -41,6 +45,8 @@ def load_function(text: str, variables: tuple[str, ...] | None = None) -> Functi
     """
     if text not in _PRESET_TEXTS:
         _probe(text)
+    from hessian_explorer.calculus import parse_function  # sympy: only once a function is needed
+
     return parse_function(text, variables)
 
 

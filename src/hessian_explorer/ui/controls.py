@@ -8,22 +8,26 @@ before the script and may therefore set widget values.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import math
 from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 
-from hessian_explorer.calculus import Function
 from hessian_explorer.critical import nearest_critical_point
 from hessian_explorer.directions import angle_direction, unit
 from hessian_explorer.figures.style import Theme, fmt, theme_for
-from hessian_explorer.parsing import ExpressionError
+from hessian_explorer.errors import ExpressionError
 from hessian_explorer.plane import MAX_DENSITY, MIN_DENSITY, Plane
 from hessian_explorer.presets import PRESETS, Preset, get_preset
 from hessian_explorer.ui.cache import load_function
 from hessian_explorer.ui.layout import ensure_entrypoint, presentation_toggle
 from hessian_explorer.viewstate import ViewState, default_view, view_for_preset, view_for_text
+
+if TYPE_CHECKING:  # sympy is imported only where a formula is parsed
+    from hessian_explorer.calculus import Function
 
 __all__ = ["View", "apply_view", "function_sidebar", "keep_state", "init_from_url", "sync_url", "on_chart_click",
            "on_dial_click", "CUSTOM", "PRESET"]
