@@ -8,7 +8,7 @@ st.set_page_config(page_title="Hessian Explorer", page_icon="📐", layout="wide
 if "_initialised" not in st.session_state:  # a session's first run: the browser loads the chart
     layout.preload_charts()                # library while this run imports and computes
 
-from hessian_explorer.ui import cache, controls  # after the preload: these import sympy and scipy
+from hessian_explorer.ui import cache, controls  # after the preload: these import numpy, scipy and pandas
 
 # url paths match the names Streamlit derives from the file names (5_linear_regression.py ->
 # linear_regression), so a first visit to any page needs no "page not found" detour.

@@ -64,8 +64,11 @@ def warm_sandbox() -> threading.Thread:
     Streamlit runs a full garbage collection after every script run (``runner.postScriptGC``).
     Without the freeze, each one rescans every object of streamlit, sympy, numpy and plotly,
     which live as long as the process: measured by the load test, that was as much CPU as the
-    page itself. ``gc.freeze`` moves the objects that exist now out of the collector's reach.
+    page itself. ``gc.freeze`` moves the objects that exist now out of the collector's reach; the
+    app calls this after its first page, so the garbage of that run is collected first (this is
+    the collection Streamlit would run after the script anyway).
     """
+    gc.collect()
     gc.freeze()
     thread = threading.Thread(target=_warm_up_worker, daemon=True, name="sandbox-warmup")
     thread.start()
