@@ -8,9 +8,8 @@ Directions are always normalised (``v̂ = v/|v|``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 

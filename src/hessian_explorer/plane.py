@@ -7,9 +7,8 @@ along y and columns along x, as plotly's contour and heatmap traces expect.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 

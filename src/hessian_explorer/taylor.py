@@ -9,9 +9,8 @@ ellipses or hyperbolas that are the contours of ``q`` in that plane.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 

@@ -6,10 +6,9 @@ session with the same view shares one entry. Sizes are bounded for a public serv
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import gc
 import threading
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
