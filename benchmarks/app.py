@@ -19,6 +19,7 @@ import json
 import logging
 import math
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -39,16 +40,10 @@ APP = ROOT / "app.py"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-# url path -> page file; the first four pick a function through the sidebar's preset box
-PAGES = {
-    "landscape": "pages/1_landscape.py",
-    "hessian": "pages/2_hessian.py",
-    "curvature": "pages/3_curvature.py",
-    "misconception": "pages/4_misconception.py",
-    "linear-regression": "pages/5_linear_regression.py",
-    "logistic-regression": "pages/6_logistic_regression.py",
-    "outer-products": "pages/7_outer_products.py",
-}
+# url path -> page file, as app.py declares them (st.Page(file, ..., url_path=...)): the browser
+# opens these paths, so a name that is not the app's url would measure its "page not found" detour.
+PAGES = dict((url, file) for file, url in re.findall(
+    r'st\.Page\(\s*"([^"]+\.py)".*?url_path="([^"]+)"', APP.read_text(encoding="utf-8"), re.S))
 FUNCTION_PAGES = ("landscape", "hessian", "curvature", "misconception")
 TARGET_RERUN = 0.150
 TARGET_START_RATIO = 1.3
@@ -219,6 +214,8 @@ def _cold_start(browser, script: Path, path: str, settle: float, timeout: float 
                 if idle and charts >= 1 and drawn == charts:
                     drawn_at = drawn_at or now
                     if now - drawn_at >= settle:
+                        if pg.get_by_text("Page not found").count():
+                            raise RuntimeError(f"/{path} is not a page of the app")
                         return drawn_at - start
                 else:
                     drawn_at = None

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = ("1. Function derivatives", "2. Models", "3. The app", "4. Parser")
 
@@ -29,3 +31,23 @@ def test_quick_benchmark_writes_every_section(tmp_path):
         png = tmp_path / "plots" / plot
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert png.stat().st_size < 200_000
+
+
+def test_benchmark_pages_are_the_apps_url_paths():
+    """The browser benchmark opens ``/<name>``: every name must be a url path app.py declares."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.app import PAGES
+
+    app = (ROOT / "app.py").read_text(encoding="utf-8")
+    assert len(PAGES) == app.count("st.Page(") == 7
+    for url, file in PAGES.items():
+        assert f'"{file}"' in app and f'url_path="{url}"' in app and (ROOT / file).is_file()
+
+
+@pytest.mark.browser
+def test_cold_start_refuses_a_path_that_is_not_a_page(browser):
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.app import APP, _cold_start
+
+    with pytest.raises(RuntimeError, match="not a page of the app"):
+        _cold_start(browser, APP, "linear-regression", settle=0.2, timeout=90)
