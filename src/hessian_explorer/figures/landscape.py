@@ -196,5 +196,8 @@ def surface_figure(field: Field, labels: tuple[str, str], theme: Theme, *, point
                                    marker=dict(size=theme.marker_size * 0.6, color="black")))
     return apply_theme(fig, theme, title, layout=dict(
         scene=dict(xaxis=dict(title=dict(text=labels[0])), yaxis=dict(title=dict(text=labels[1])),
-                   zaxis=dict(title=dict(text="f")), aspectmode="cube"),
+                   zaxis=dict(title=dict(text="f")), aspectmode="cube",
+                   # a little further back than plotly's default (1.25, 1.25, 1.25), so the tick labels
+                   # of all three axes stay inside a narrow column instead of being cut at its edges
+                   camera=dict(eye=dict(x=1.55, y=1.55, z=1.15))),
         showlegend=False))

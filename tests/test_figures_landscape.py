@@ -1,0 +1,52 @@
+"""The 3-D surface: the plotted heights are f, the tangent plane is f(x₀) + ∇f(x₀)·(x − x₀), and
+each axis carries its own name."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hessian_explorer import parse_function
+from hessian_explorer.figures.landscape import surface_figure, value_limits
+from hessian_explorer.figures.style import NORMAL
+from hessian_explorer.plane import Plane, sample
+
+
+def _figure(text="(x^2 + y - 11)^2 + (x + y^2 - 7)^2", point=(0.5, -1.0)):
+    f = parse_function(text)
+    field = sample(f, Plane((0.0, 0.0), 0, 1, (-5.0, 5.0), (-5.0, 5.0), 40))
+    ev = f.evaluate(np.array(point))
+    fig = surface_figure(field, ("x", "y"), NORMAL, point=np.array(point), value=float(ev.value),
+                         gradient=ev.gradient, title="Surface")
+    return f, field, fig
+
+
+def test_surface_heights_are_f_where_shown():
+    f, field, fig = _figure()
+    surface = fig.data[0]
+    z = np.asarray(surface.z, dtype=float)
+    shown = np.isfinite(z)
+    X, Y = np.meshgrid(field.x, field.y)
+    np.testing.assert_allclose(z[shown], f.value(np.stack([X, Y], -1))[shown], rtol=1e-14)
+    lo, hi = value_limits(field.value)
+    pad = 0.25 * (hi - lo)
+    assert ((z[shown] >= lo - pad) & (z[shown] <= hi + pad)).all()
+    assert shown.mean() > 0.9  # only the extreme corners are cut
+
+
+def test_tangent_plane_is_the_first_order_model():
+    f, _, fig = _figure()
+    plane = next(t for t in fig.data if t.name == "tangent plane")
+    x0, g, v = np.array([0.5, -1.0]), f.gradient([0.5, -1.0]), float(f.value([0.5, -1.0]))
+    px, py, pz = (np.asarray(a, dtype=float) for a in (plane.x, plane.y, plane.z))
+    np.testing.assert_allclose(pz, v + g[0] * (px - x0[0]) + g[1] * (py - x0[1]), rtol=1e-14, atol=1e-12)
+    assert np.isclose(px.mean(), x0[0]) and np.isclose(py.mean(), x0[1])  # centred at x₀
+    marker = next(t for t in fig.data if t.name == "x₀")
+    assert (marker.x[0], marker.y[0], marker.z[0]) == (0.5, -1.0, v)
+
+
+def test_axes_are_named_and_the_camera_shows_every_tick():
+    _, _, fig = _figure()
+    scene = fig.layout.scene
+    assert (scene.xaxis.title.text, scene.yaxis.title.text, scene.zaxis.title.text) == ("x", "y", "f")
+    eye = scene.camera.eye
+    assert min(eye.x, eye.y, eye.z) > 1.1  # further back than plotly's default (1.25, 1.25, 1.25)
