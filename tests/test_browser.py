@@ -165,3 +165,16 @@ def test_refused_formula_keeps_last_function(server, page):
     assert metric_value(page, "f at x₀") == "2"
     assert_healthy(page)
     page.screenshot(path=str(ARTIFACTS / "landscape-refused-input.png"), full_page=True)
+
+
+def test_the_first_run_and_a_rerun_have_the_same_layout(server, page):
+    """The first run's chart-library preload takes no room: nothing moves when it goes away."""
+    page.goto(f"{server}/hessian?p=himmelblau")
+    wait_idle(page, charts=2)
+    title = page.locator("h1").first
+    before = title.bounding_box()["y"]
+    assert page.locator('[data-testid="stHtml"]').count() == 1  # the preload, on the first run only
+    page.keyboard.press("r")  # Streamlit's rerun shortcut
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stHtml\"]')", timeout=60_000)
+    wait_idle(page, charts=2)
+    assert title.bounding_box()["y"] == before

@@ -28,9 +28,12 @@ h1 { font-size: 2.8rem !important; } h2 { font-size: 2.2rem !important; } h3 { f
 # first chart arrives, after the script has done its imports and sums. Importing the same chunk
 # at the start of a session overlaps that second with the server's work; the module is then
 # already there when the charts come. The chunk's name is hashed per Streamlit release, so it is
-# read from Streamlit's own static folder; the script holds nothing else (no user text).
+# read from Streamlit's own static folder; the script holds nothing else (no user text). The
+# element is hidden, so it takes no room and nothing moves when the next run drops it.
 _CHART_CHUNK = re.compile(r"PlotlyChart\.[A-Za-z0-9_-]+\.js")
-_PRELOAD = """<script>
+_PRELOAD = """<span id="hx-preload"></span>
+<style>[data-testid="stElementContainer"]:has(#hx-preload) {{ display: none; }}</style>
+<script>
 (() => {{
   const entry = document.querySelector('script[type="module"][src*="/static/js/index."]');
   if (entry) import(new URL("{chunk}", entry.src).href).catch(() => {{}});
