@@ -617,7 +617,8 @@ def _plan(layout: Layout, n_points: int) -> tuple[list[tuple[int, int]], bool]:
     if THREADS > 1 and n_points >= 2:
         shared = -(-count // THREADS) * THREADS
         size = -(-n_points // shared)
-        gain = shared * sum(size * ns * (1 - 1 / THREADS) - THREAD_CALL_NS for ns in layout.call_ns)
+        calls = layout.call_ns  # per call: its points shared, less one GIL hand-over
+        gain = shared * (size * sum(calls) * (1 - 1 / THREADS) - len(calls) * THREAD_CALL_NS)
         if gain > THREAD_START_NS and _cores_to_spare():
             return _chunks(n_points, shared), True
     return _chunks(n_points, count), False
