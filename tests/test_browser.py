@@ -70,6 +70,20 @@ def test_page_draws_every_chart(server, page, name, mode):
     # The session's preload and the charts share one copy of plotly.js (the same module URL).
     assert page.evaluate("() => performance.getEntriesByType('resource')"
                          ".filter(e => e.name.includes('/PlotlyChart.')).length") == 1
+    # A legend under a chart starts below its x-axis title (they collided in presentation mode):
+    # no legend text may cover more than a quarter of the title's line.
+    overlaps = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(plot => {
+        const area = plot.querySelector('.nsewdrag');
+        if (!area) return [];
+        const bottom = area.getBoundingClientRect().bottom;
+        const texts = [...plot.querySelectorAll('.legend .legendtext')].map(t => t.getBoundingClientRect())
+            .filter(r => r.top > bottom);  // legends under the plot only
+        return [...plot.querySelectorAll('.xtitle, .g-xtitle text')].map(t => t.getBoundingClientRect())
+            .flatMap(t => texts.filter(r => r.left < t.right && r.right > t.left
+                                            && Math.min(r.bottom, t.bottom) - Math.max(r.top, t.top) > 0.25 * t.height)
+                .map(r => `${plot.querySelector('.gtitle')?.textContent || 'untitled chart'}: title ${t.top}-${t.bottom}, legend text from ${r.top}`));
+    })""")
+    assert not overlaps, f"legend over the x-axis title in {overlaps}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}-{mode}.png"), full_page=True)
     # The page scrolls inside Streamlit's container, so the screenshot above shows its top only:

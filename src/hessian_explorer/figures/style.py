@@ -23,7 +23,7 @@ import plotly.io as pio
 # that race (found by tests/test_isolation.py).
 
 __all__ = ["Theme", "NORMAL", "PRESENTATION", "theme_for", "OKABE_ITO", "DIVERGING", "SEQUENTIAL",
-           "CRITICAL_STYLE", "apply_theme", "merge_layout", "fmt"]
+           "CRITICAL_STYLE", "apply_theme", "merge_layout", "legend_below_axis", "fmt"]
 
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "Cividis"
@@ -151,7 +151,7 @@ def apply_theme(fig: go.Figure, theme: Theme, title: str | None = None, height: 
     updates |= {
         "font": {"size": size, "color": "#111111"},
         "height": height or theme.height,
-        "margin": {"l": 10, "r": 10, "t": 60 if title else 20, "b": 10},
+        "margin": {"l": 10, "r": 10, "t": _top_margin(title), "b": 10},
         "legend": {"font": {"size": size}},
         "hoverlabel": {"font": {"size": size}},
     }
@@ -162,6 +162,19 @@ def apply_theme(fig: go.Figure, theme: Theme, title: str | None = None, height: 
         merge_layout(spec["layout"], go.Layout(layout).to_plotly_json())
     spec["layout"]["template"] = copy.deepcopy(_TEMPLATE_SPEC)
     return go.Figure(spec, _validate=False)
+
+
+def _top_margin(title: str | None) -> int:
+    return 60 if title else 20
+
+
+def legend_below_axis(theme: Theme, margin_bottom: float, title: str | None = None,
+                      height: int | None = None) -> float:
+    """``legend.y`` (paper units, with ``yanchor="top"``) that starts a legend under the x axis's
+    tick labels and title at any font size: they take about 3.8 font sizes of height, and a
+    fixed fraction of the plot collided with the axis title in presentation mode."""
+    plot = (height or theme.height) - _top_margin(title) - margin_bottom
+    return -(3.8 * theme.font_size + 4) / plot
 
 
 def fmt(x: float, digits: int = 4) -> str:
