@@ -78,3 +78,15 @@ print("sympy" in sys.modules)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "False"
+
+
+def test_an_older_streamlit_without_script_support_gets_no_preload(monkeypatch):
+    """The preload is only a speed-up: where ``st.html`` cannot run scripts, nothing is sent."""
+    sent = []
+
+    def old_html(body, *, width="stretch"):  # st.html before unsafe_allow_javascript
+        sent.append(body)
+
+    monkeypatch.setattr(st, "html", old_html)
+    layout.preload_charts()
+    assert sent == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import logging
 import re
 from pathlib import Path
@@ -49,9 +50,20 @@ def _chart_chunk() -> str | None:
     return names[0] if len(names) == 1 else None
 
 
+def _html_runs_scripts() -> bool:
+    """Whether this Streamlit's ``st.html`` can run a script (``unsafe_allow_javascript``, 2025)."""
+    try:
+        return "unsafe_allow_javascript" in inspect.signature(st.html).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def preload_charts() -> None:
-    """Ask the browser to start loading the chart library now (once per session is enough)."""
-    if (chunk := _chart_chunk()) is not None:
+    """Ask the browser to start loading the chart library now (once per session is enough).
+
+    Only a speed-up: with an older Streamlit, or one whose chunk is not found, nothing is sent.
+    """
+    if _html_runs_scripts() and (chunk := _chart_chunk()) is not None:
         st.html(_PRELOAD.format(chunk=chunk), unsafe_allow_javascript=True)
 
 
