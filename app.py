@@ -5,8 +5,7 @@ import streamlit as st
 from hessian_explorer.ui import layout
 
 st.set_page_config(page_title="Hessian Explorer", page_icon="📐", layout="wide")
-if "_initialised" not in st.session_state:  # a session's first run: the browser loads the chart
-    layout.preload_charts()                # library while this run imports and computes
+layout.preload_charts()  # a session's first run: the browser loads plotly while this run imports and computes
 
 from hessian_explorer.ui import cache, controls  # after the preload: these import numpy, scipy and pandas
 

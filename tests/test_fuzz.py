@@ -78,7 +78,7 @@ PAYLOADS = [
 ]
 
 # The only script the app may send, byte for byte (hessian_explorer.ui.layout.preload_charts).
-PRELOAD = layout._PRELOAD.format(chunk=layout._chart_chunk())
+PRELOAD = layout._preload_html()
 SCRIPTING = re.compile(r"<\s*(script|img|iframe)\b|javascript:|onerror\s*=", re.IGNORECASE)
 
 

@@ -88,5 +88,9 @@ def test_an_older_streamlit_without_script_support_gets_no_preload(monkeypatch):
         sent.append(body)
 
     monkeypatch.setattr(st, "html", old_html)
-    layout.preload_charts()
+    layout._preload_html.cache_clear()  # decided once per process: decide again for this Streamlit
+    try:
+        layout.preload_charts()
+    finally:
+        layout._preload_html.cache_clear()
     assert sent == []

@@ -349,7 +349,7 @@ def kunstner_trajectories(
     T4, T3, T2 = problem._moments
     T4r, T3r = T4.reshape(4, 4).T, -2.0 * T3.reshape(4, 2).T
     T2r = T2.reshape(4) + _DAMPING * np.array([1.0, 0.0, 0.0, 1.0])
-    # entries (a, b, c, d) of EF + damping, row-major, as q00 t0² + q01 t0 t1 + q11 t1² + l0 t0 + l1 t1 + k
+    # entries (a, b, c, d) of EF + damping, row-major, each q00 t0² + q01 t0 t1 + q11 t1² + l0 t0 + l1 t1 + k0
     q00, q11, l0, l1, k0 = T4r[0].tolist(), T4r[3].tolist(), T3r[0].tolist(), T3r[1].tolist(), T2r.tolist()
     q01 = (T4r[1] + T4r[2]).tolist()
     coef = list(zip(q00, q01, q11, l0, l1, k0))
@@ -359,8 +359,8 @@ def kunstner_trajectories(
         for it in range(1, max_steps + 1):
             g0, g1 = h00 * t0 + h10 * t1 - c0, h01 * t0 + h11 * t1 - c1
             sq0, cross, sq1 = t0 * t0, t0 * t1, t1 * t1
-            a, b, cc, dd = (p00 * sq0 + p01 * cross + p11 * sq1 + m0 * t0 + m1 * t1 + k
-                            for p00, p01, p11, m0, m1, k in coef)
+            a, b, cc, dd = (p00 * sq0 + p01 * cross + p11 * sq1 + m0 * t0 + m1 * t1 + const
+                            for p00, p01, p11, m0, m1, const in coef)
             det = a * dd - b * cc
             if det == 0.0:  # cannot happen with the damping; leave rather than divide by zero
                 break

@@ -168,12 +168,11 @@ def _top_margin(title: str | None) -> int:
     return 60 if title else 20
 
 
-def legend_below_axis(theme: Theme, margin_bottom: float, title: str | None = None,
-                      height: int | None = None) -> float:
+def legend_below_axis(theme: Theme, margin_bottom: float, title: str | None = None) -> float:
     """``legend.y`` (paper units, with ``yanchor="top"``) that starts a legend under the x axis's
     tick labels and title at any font size: they take about 3.8 font sizes of height, and a
     fixed fraction of the plot collided with the axis title in presentation mode."""
-    plot = (height or theme.height) - _top_margin(title) - margin_bottom
+    plot = theme.height - _top_margin(title) - margin_bottom
     return -(3.8 * theme.font_size + 4) / plot
 
 

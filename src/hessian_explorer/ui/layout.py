@@ -50,21 +50,27 @@ def _chart_chunk() -> str | None:
     return names[0] if len(names) == 1 else None
 
 
-def _html_runs_scripts() -> bool:
-    """Whether this Streamlit's ``st.html`` can run a script (``unsafe_allow_javascript``, 2025)."""
+@functools.cache
+def _preload_html() -> str | None:
+    """The preload element, or ``None`` where it cannot work: a Streamlit whose ``st.html`` cannot
+    run scripts (``unsafe_allow_javascript`` came in 2025), or whose chunk is not found."""
     try:
-        return "unsafe_allow_javascript" in inspect.signature(st.html).parameters
+        runs_scripts = "unsafe_allow_javascript" in inspect.signature(st.html).parameters
     except (TypeError, ValueError):
-        return False
+        runs_scripts = False
+    chunk = _chart_chunk()
+    return _PRELOAD.format(chunk=chunk) if runs_scripts and chunk is not None else None
 
 
 def preload_charts() -> None:
-    """Ask the browser to start loading the chart library now (once per session is enough).
+    """Ask the browser to start loading the chart library, once per session (its first run).
 
-    Only a speed-up: with an older Streamlit, or one whose chunk is not found, nothing is sent.
+    Only a speed-up: where :func:`_preload_html` is ``None``, nothing is sent.
     """
-    if _html_runs_scripts() and (chunk := _chart_chunk()) is not None:
-        st.html(_PRELOAD.format(chunk=chunk), unsafe_allow_javascript=True)
+    if st.session_state.get("_charts_preloaded") or (body := _preload_html()) is None:
+        return
+    st.session_state["_charts_preloaded"] = True
+    st.html(body, unsafe_allow_javascript=True)
 
 
 def ensure_entrypoint() -> None:
