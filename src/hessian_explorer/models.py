@@ -20,7 +20,6 @@ from typing import Callable, Literal
 
 import numpy as np
 import scipy.linalg
-import scipy.optimize
 import scipy.sparse.linalg
 
 __all__ = [
@@ -603,6 +602,8 @@ class SoftmaxRegression:
             method = "newton" if self.n_params <= 2000 else "lbfgs"
         scale = max(self.n_examples, 1)
         if method == "lbfgs":
+            import scipy.optimize  # only here: a fifth of a second to import, which no page needs
+
             res = scipy.optimize.minimize(
                 lambda v: self.loss(v) / scale,
                 w,
