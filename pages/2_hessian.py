@@ -44,7 +44,7 @@ with layout.guard("the Hessian"):
         c3.metric("det H", fmt(analysis.determinant), help="the product of the eigenvalues")
         st.markdown(f"**H is {analysis.definiteness}; verdict: {analysis.verdict}.**")
         st.markdown(hessian_summary(analysis, names))
-        st.table(eigen_table(analysis, names), hide_index=True)
+        layout.table(eigen_table(analysis, names))
         st.caption("Eigenvalues in ascending order; each eigenvector (columns "
                    f"{', '.join(names)}) has unit length, its largest component made positive.")
     with st.expander("∇f and H in symbols", expanded=f.n <= 3):

@@ -120,9 +120,9 @@ with layout.guard("the least-squares fit"):
             st.markdown(f"**Φ has shape N × P = {fit.n_points} × {P}**: one row φ(xₙ)ᵀ per point, one column per "
                         f"basis function. {'All rows' if rows == fit.n_points else f'The first 8 of {fit.n_points} rows'}:")
             st.latex(basis.latex)
-            st.dataframe(design_rows(fit, rows), hide_index=True, key="lr_phi_table")
+            layout.table(design_rows(fit, rows))
             st.latex(r"\hat\theta = (\Phi^\top\Phi + \lambda I)^{-1}\Phi^\top y \quad(\lambda = " + fmt(ridge) + ")")
-            st.dataframe(parameter_rows(fit), hide_index=True, key="lr_theta_table")
+            layout.table(parameter_rows(fit))
     if tabs[1].open:
         with tabs[1]:
             st.markdown("For any direction v, the curvature of L along v is vᵀHv = 2|Φv|² + 2λ|v|² ≥ 0: least "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,14 @@ def metric(at: AppTest, label: str) -> str:
 def first_metric(at: AppTest, label: str) -> str:
     """The value of the first metric labelled ``label``."""
     return next(m.value for m in at.metric if m.label == label)
+
+
+def tables(at: AppTest) -> list[list[list[str]]]:
+    """Every Markdown table on the page (``layout.table``), as data rows of cells (header and rule
+    dropped; cells as written, Markdown escapes and all)."""
+    found = [m.value.splitlines() for m in at.markdown]
+    return [[[c.strip() for c in line.strip("| ").split(" | ")] for line in lines[2:]]
+            for lines in found if len(lines) > 2 and re.fullmatch(r"\|(:?---:?\|)+", lines[1])]
 
 
 def chart_specs(at: AppTest) -> list[dict]:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_support import array, assert_clean, chart_specs, first_metric, open_app, type_function
+from apptest_support import array, assert_clean, chart_specs, first_metric, open_app, tables, type_function
 from hessian_explorer import parse_function
 from hessian_explorer.export import python_snippet
 from hessian_explorer.figures.hessian import MODEL_NAME
@@ -62,7 +62,7 @@ def test_every_preset_shows_the_cores_numbers(key):
     assert first_metric(at, "det H") == fmt(analysis.determinant)
     assert any(f"verdict: {analysis.verdict}" in m.value for m in at.markdown)
     assert len(chart_specs(at)) == 3
-    assert at.table[0].value.shape[0] == f.n
+    assert len(tables(at)[0]) == f.n
     assert any(f"H = {f.hessian_latex}" in el.value for el in at.latex)
     assert snippet(at) == python_snippet(preset.text, preset.variables, preset.point)
 
@@ -113,7 +113,7 @@ def test_typed_three_variables_use_the_full_matrix_and_say_the_maps_are_a_slice(
     x, y, z = point
     np.testing.assert_allclose(array(heatmap(at)["z"]), [[2, 0, 0], [0, 2 * z, 2 * y], [0, 2 * y, 0]], rtol=1e-12)
     assert any("2×2 block of H for (x, y)" in i.value for i in at.info)
-    assert at.table[0].value.shape[0] == 3 and len(chart_specs(at)) == 3
+    assert len(tables(at)[0]) == 3 and len(chart_specs(at)) == 3
 
 
 def test_one_variable_shows_the_matrix_without_maps():
@@ -131,7 +131,7 @@ def test_ten_variables():
     expected = 2 * np.eye(10)
     expected[0, 9] = expected[9, 0] = 1.0
     np.testing.assert_array_equal(array(heatmap(at)["z"]), expected)
-    assert at.table[0].value.shape[0] == 10
+    assert len(tables(at)[0]) == 10
 
 
 def test_snippet_for_a_hostile_typed_formula_reproduces_the_heatmap():

@@ -12,15 +12,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas  # noqa: F401 - see below
 import plotly
 import plotly.graph_objects as go
 import plotly.io as pio
 
-# plotly's validators look pandas up in sys.modules without importing it; when two sessions start
-# together, one thread can find it half-imported by the other ("partially initialized module
-# 'pandas' has no attribute 'Series'"). Importing it fully here, before any figure is built, closes
-# that race (found by tests/test_isolation.py).
+# No page imports pandas (tables are Markdown): plotly's validators look pandas up in sys.modules
+# without importing it, and when two sessions start together one thread could find it
+# half-imported by the other ("partially initialized module 'pandas' has no attribute 'Series'",
+# found by tests/test_isolation.py). tests/test_startup.py checks that no page imports it.
 
 __all__ = ["Theme", "NORMAL", "PRESENTATION", "theme_for", "OKABE_ITO", "DIVERGING", "SEQUENTIAL",
            "CRITICAL_STYLE", "apply_theme", "merge_layout", "legend_below_axis", "fmt"]
