@@ -8,10 +8,12 @@ from functools import partial
 
 import streamlit as st
 
-from hessian_explorer.figures.landscape import contour_figure, surface_figure
+from hessian_explorer.figures.landscape import contour_figure, critical_rows, surface_figure
 from hessian_explorer.figures.style import fmt
 from hessian_explorer.ui import cache, layout
 from hessian_explorer.ui.controls import describe_point, function_sidebar, on_chart_click
+
+TABS = ["Critical points", "3-D surface and tangent plane"]
 
 view = function_sidebar()
 layout.presentation_css(view.presentation)
@@ -21,7 +23,8 @@ st.title("Landscape and gradient field")
 st.markdown(
     "Filled contours show **f**; white arrows show the gradient **∇f**, which points uphill and is "
     "perpendicular to the contours. Markers show the critical points in range, classified by the "
-    "Hessian. **Click anywhere on the map to move x₀ there.**"
+    "Hessian. **Click anywhere on the map to move x₀ there.** The tabs beside the map list the critical "
+    "points and show f as a 3-D surface with its tangent plane at x₀."
 )
 
 with layout.guard("the landscape"):
@@ -41,18 +44,25 @@ with layout.guard("the landscape"):
         if not field.valid.all():
             st.caption("Grey areas: f or its derivatives are undefined there (for example log of a negative number).")
     with right:
-        st.plotly_chart(surface_figure(field, view.labels, view.theme, point=view.point, value=float(ev.value),
-                                       gradient=ev.gradient, title="Surface and tangent plane at x₀"),
-                        key="landscape_surface")
+        # Only the open tab runs and draws: the 3-D view (WebGL, the slowest chart of the app to
+        # start on a machine without a graphics card) is drawn when someone asks for it.
+        table_tab, surface_tab = st.tabs(TABS, key="ls_tab", on_change="rerun")
+        if table_tab.open:
+            with table_tab:
+                if critical:
+                    layout.table(critical_rows(critical, view.labels))
+                    st.caption("The markers on the map, found numerically in the plotted range and classified "
+                               "by the eigenvalues of H. Snap x₀ to the nearest one from the sidebar.")
+                else:
+                    st.info("No critical point (∇f = 0) in the plotted range.")
+        if surface_tab.open:
+            with surface_tab:
+                st.plotly_chart(surface_figure(field, view.labels, view.theme, point=view.point,
+                                               value=float(ev.value), gradient=ev.gradient,
+                                               title="Surface and tangent plane at x₀"),
+                                key="landscape_surface")
     c1, c2, c3 = st.columns(3)
     c1.metric("f at x₀", fmt(ev.value))
     c2.metric("|∇f| at x₀", fmt(float((ev.gradient ** 2).sum() ** 0.5)))
     c3.metric("critical points in range", len(critical))
     st.caption(f"x₀: {describe_point(view)}; ∇f = ({', '.join(fmt(g) for g in ev.gradient)}).")
-    if critical:
-        st.dataframe(
-            [{view.labels[0]: fmt(c.xy[0], 6), view.labels[1]: fmt(c.xy[1], 6), "f": fmt(c.analysis.value, 6),
-              "type": str(c.analysis.verdict), "eigenvalues of H": ", ".join(fmt(x) for x in c.analysis.eigenvalues)}
-             for c in critical],
-            hide_index=True, width="stretch",
-        )

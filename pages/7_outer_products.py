@@ -13,6 +13,7 @@ from hessian_explorer.outer_product_examples import mean_gradient_summary
 from hessian_explorer.ui import layout
 from hessian_explorer.ui import outer_products_cache as cache
 
+TABS = ["① EF as a preconditioner", "② Fisher identity", "③ EF and Gauss–Newton"]
 
 @dataclass(frozen=True)
 class Settings:
@@ -73,103 +74,108 @@ st.caption(
     "and least squares Σ rₙ² (no ½). Norms are Frobenius norms."
 )
 
-tab1, tab2, tab3 = st.tabs(["① EF as a preconditioner", "② Fisher identity", "③ EF and Gauss–Newton"])
+# Only the open tab runs and draws (a rerun on switching): a first visit computes and draws the
+# first tab's two charts, not all seven.
+tabs = st.tabs(TABS, key="op_tab", on_change="rerun")
 
-with tab1, layout.guard("Kunstner et al.'s Figure 1"):
-    st.markdown(
-        "Kunstner, Balles & Hennig, *Limitations of the empirical Fisher approximation* (NeurIPS 2019), "
-        "Figure 1, computed live: a linear regression whose Hessian equals its Fisher, preconditioned three ways."
-    )
-    fig1 = cache.kunstner(cfg.n, cfg.noise, cfg.misspec)
-    data_chart, fields_chart = cache.kunstner_charts(cfg.n, cfg.noise, cfg.misspec, pm)
-    left, right = two_columns()
-    with left:
-        st.plotly_chart(data_chart, key="op_data")
-        st.caption("The data x ~ LogNormal(0, 0.75), y = 2 + 2x + ε (legacy numpy seed 0, x drawn first), "
-                   "the fitted line at the minimiser θ* and the noise-free data-generating curve.")
-    with right:
-        gd, ngd, ef = fig1.mean_angles
-        c1, c2, c3 = st.columns(3)
-        c1.metric("GD", f"{gd:.1f}°")
-        c2.metric("NGD", f"{ngd:.1f}°")
-        c3.metric("EF", f"{ef:.1f}°")
-        st.caption("Angle between each arrow and the straight line from its grid point to θ*, averaged over "
-                   "the 15 × 15 grid, for gradient descent (GD), the natural gradient (NGD) and the empirical "
-                   "Fisher (EF): 0° means the update heads straight for the minimum.")
+if tabs[0].open:
+    with tabs[0], layout.guard("Kunstner et al.'s Figure 1"):
         st.markdown(
-            "- **Natural gradient** multiplies the gradient by the inverse Fisher, which here *is* the "
-            "Hessian: every arrow points straight at θ*.\n"
-            "- **Empirical Fisher** replaces the Fisher by (1/N)Σ gₙgₙᵀ of the *observed* data. It depends on "
-            "where you stand and on the residuals, so the arrows bend away: the preconditioner is not curvature.\n"
-            "- Raise the **misspecification** (the true curve bends, the model stays a line): the EF arrows turn "
-            "further away from θ*."
+            "Kunstner, Balles & Hennig, *Limitations of the empirical Fisher approximation* (NeurIPS 2019), "
+            "Figure 1, computed live: a linear regression whose Hessian equals its Fisher, preconditioned three ways."
         )
-    st.plotly_chart(fields_chart, key="op_fields")
-    st.caption("Loss contours with the three update fields on a 15 × 15 grid over [−1, 5]² (arrows start at the "
-               "grid points; one length scale, ∝ √step, for all panels) and the flows from four starts "
-               "(Euler steps of 0.001).")
+        fig1 = cache.kunstner(cfg.n, cfg.noise, cfg.misspec)
+        data_chart, fields_chart = cache.kunstner_charts(cfg.n, cfg.noise, cfg.misspec, pm)
+        left, right = two_columns()
+        with left:
+            st.plotly_chart(data_chart, key="op_data")
+            st.caption("The data x ~ LogNormal(0, 0.75), y = 2 + 2x + ε (legacy numpy seed 0, x drawn first), "
+                       "the fitted line at the minimiser θ* and the noise-free data-generating curve.")
+        with right:
+            gd, ngd, ef = fig1.mean_angles
+            c1, c2, c3 = st.columns(3)
+            c1.metric("GD", f"{gd:.1f}°")
+            c2.metric("NGD", f"{ngd:.1f}°")
+            c3.metric("EF", f"{ef:.1f}°")
+            st.caption("Angle between each arrow and the straight line from its grid point to θ*, averaged over "
+                       "the 15 × 15 grid, for gradient descent (GD), the natural gradient (NGD) and the empirical "
+                       "Fisher (EF): 0° means the update heads straight for the minimum.")
+            st.markdown(
+                "- **Natural gradient** multiplies the gradient by the inverse Fisher, which here *is* the "
+                "Hessian: every arrow points straight at θ*.\n"
+                "- **Empirical Fisher** replaces the Fisher by (1/N)Σ gₙgₙᵀ of the *observed* data. It depends on "
+                "where you stand and on the residuals, so the arrows bend away: the preconditioner is not curvature.\n"
+                "- Raise the **misspecification** (the true curve bends, the model stays a line): the EF arrows turn "
+                "further away from θ*."
+            )
+        st.plotly_chart(fields_chart, key="op_fields")
+        st.caption("Loss contours with the three update fields on a 15 × 15 grid over [−1, 5]² (arrows start at the "
+                   "grid points; one length scale, ∝ √step, for all panels) and the flows from four starts "
+                   "(Euler steps of 0.001).")
 
-with tab2, layout.guard("the Fisher-identity sandbox"):
-    st.markdown(
-        "A softmax regression on three overlapping Gaussian classes (N = 90, 2 features + bias, P = 6), at its "
-        "minimiser. Each draw samples one label per example and forms Σ sₙsₙᵀ; the plot tracks the running "
-        "average against the Hessian H."
-    )
-    sb = cache.sandbox(cfg.samples, cfg.seed, cfg.flip)
-    convergence_chart, blob_chart = cache.sandbox_charts(cfg.samples, cfg.seed, cfg.flip, pm)
-    left, right = two_columns((3, 2))
-    with left:
-        st.plotly_chart(convergence_chart, key="op_convergence")
-        st.caption("Relative error of the running average versus the number of label draws, log-log: model "
-                   "labels close in on H like 1/√n, noisy labels level off at a wrong matrix.")
-    with right:
-        st.plotly_chart(blob_chart, key="op_blobs")
-        st.caption("The 90 training points, coloured by observed class; the class posterior is exactly "
-                   "softmax-linear, so the model is right.")
-    c1, c2, c3 = st.columns(3)
-    c1.metric(f"model labels, n = {cfg.samples}", fmt(sb.model_error[-1], 3))
-    c2.metric(f"noisy labels, n = {cfg.samples}", fmt(sb.noisy_error[-1], 3), help="its limit: "
-              + fmt(sb.noisy_floor, 3))
-    c3.metric("observed labels (EF)", fmt(sb.observed_level, 3))
-    st.markdown(
-        "Labels from the model: the error keeps falling toward 0 (the Fisher identity). Labels from anywhere "
-        "else, a noisy annotator or the data set itself, converge to a *different* matrix, however many "
-        "draws you take."
-    )
-
-with tab3, layout.guard("the decompositions"):
-    st.subheader("The empirical Fisher is gradient noise plus the squared mean gradient")
-    st.latex(r"\mathrm{EF}=\sum_n g_n g_n^\top = N\,\mathrm{Cov}(g) + N\,\bar g\,\bar g^\top")
-    st.plotly_chart(cache.ef_chart(cfg.away, pm), key="op_ef")
-    st.caption("The empirical Fisher of the softmax model of ② and its two parts, on one colour scale centred at 0 "
-               f"(w = {fmt(1 - cfg.away, 2)}·w*).")
-    mean_norm, mean_share = mean_gradient_summary(cache.ef_at(cfg.away))
-    c1, c2 = st.columns(2)
-    c1.metric("|ḡ| (mean per-example gradient)", fmt(mean_norm, 3))
-    c2.metric("share of EF from N·ḡḡᵀ (norm ratio)", fmt(mean_share, 3))
-    st.markdown("At the optimum ḡ = 0, so EF = N·Cov(g): a statement about **how much the per-example gradients "
-                "scatter**, not about curvature. Move w away from the optimum and the mean part grows.")
-
-    st.subheader("Gauss–Newton versus the Hessian: y ≈ exp(a·x) + b")
-    demo = cache.gauss_newton(cfg.resid, cfg.a, cfg.b)
-    fit_chart, gn_chart = cache.gauss_newton_charts(cfg.resid, cfg.a, cfg.b, pm)
-    st.latex(r"H = \underbrace{2J^\top J}_{\text{Gauss–Newton}} + "
-             r"\underbrace{2\sum_n r_n\,\nabla^2 r_n}_{\text{residual term}},\qquad r_n = e^{a x_n} + b - y_n")
-    left, right = two_columns()
-    with left:
-        st.plotly_chart(fit_chart, key="op_expfit")
-        st.caption("Data y = exp(x) + 0.5 + σ·ε (20 points, fixed ε) and the model curve at the chosen (a, b); "
-                   "red segments are the residuals rₙ.")
-    with right:
-        st.plotly_chart(gn_chart, key="op_gn")
-        st.caption("Gauss–Newton (GN), exact Hessian H and their difference, the residual term, at (a, b), on one "
-                   "colour scale centred at 0.")
+if tabs[1].open:
+    with tabs[1], layout.guard("the Fisher-identity sandbox"):
+        st.markdown(
+            "A softmax regression on three overlapping Gaussian classes (N = 90, 2 features + bias, P = 6), at its "
+            "minimiser. Each draw samples one label per example and forms Σ sₙsₙᵀ; the plot tracks the running "
+            "average against the Hessian H."
+        )
+        sb = cache.sandbox(cfg.samples, cfg.seed, cfg.flip)
+        convergence_chart, blob_chart = cache.sandbox_charts(cfg.samples, cfg.seed, cfg.flip, pm)
+        left, right = two_columns((3, 2))
+        with left:
+            st.plotly_chart(convergence_chart, key="op_convergence")
+            st.caption("Relative error of the running average versus the number of label draws, log-log: model "
+                       "labels close in on H like 1/√n, noisy labels level off at a wrong matrix.")
+        with right:
+            st.plotly_chart(blob_chart, key="op_blobs")
+            st.caption("The 90 training points, coloured by observed class; the class posterior is exactly "
+                       "softmax-linear, so the model is right.")
         c1, c2, c3 = st.columns(3)
-        c1.metric("‖r‖", fmt(demo.residual_norm, 3))
-        c2.metric("min eigenvalue H", fmt(demo.hessian_eigenvalues[0], 3))
-        c3.metric("min eigenvalue GN", fmt(demo.gauss_newton_eigenvalues[0], 3))
-    st.markdown(
-        "Only the model's curvature ∇²rₙ (here the single entry xₙ²·exp(a·xₙ) at (a, a)) weighted by the residuals "
-        "separates the two. With σ = 0 at the true (a, b) = (1, 0.5) every residual is 0 and GN = H exactly; "
-        "large residuals (move a or b) can make H indefinite, while 2JᵀJ is always positive semidefinite."
-    )
+        c1.metric(f"model labels, n = {cfg.samples}", fmt(sb.model_error[-1], 3))
+        c2.metric(f"noisy labels, n = {cfg.samples}", fmt(sb.noisy_error[-1], 3), help="its limit: "
+                  + fmt(sb.noisy_floor, 3))
+        c3.metric("observed labels (EF)", fmt(sb.observed_level, 3))
+        st.markdown(
+            "Labels from the model: the error keeps falling toward 0 (the Fisher identity). Labels from anywhere "
+            "else, a noisy annotator or the data set itself, converge to a *different* matrix, however many "
+            "draws you take."
+        )
+
+if tabs[2].open:
+    with tabs[2], layout.guard("the decompositions"):
+        st.subheader("The empirical Fisher is gradient noise plus the squared mean gradient")
+        st.latex(r"\mathrm{EF}=\sum_n g_n g_n^\top = N\,\mathrm{Cov}(g) + N\,\bar g\,\bar g^\top")
+        st.plotly_chart(cache.ef_chart(cfg.away, pm), key="op_ef")
+        st.caption("The empirical Fisher of the softmax model of ② and its two parts, on one colour scale centred at 0 "
+                   f"(w = {fmt(1 - cfg.away, 2)}·w*).")
+        mean_norm, mean_share = mean_gradient_summary(cache.ef_at(cfg.away))
+        c1, c2 = st.columns(2)
+        c1.metric("|ḡ| (mean per-example gradient)", fmt(mean_norm, 3))
+        c2.metric("share of EF from N·ḡḡᵀ (norm ratio)", fmt(mean_share, 3))
+        st.markdown("At the optimum ḡ = 0, so EF = N·Cov(g): a statement about **how much the per-example gradients "
+                    "scatter**, not about curvature. Move w away from the optimum and the mean part grows.")
+
+        st.subheader("Gauss–Newton versus the Hessian: y ≈ exp(a·x) + b")
+        demo = cache.gauss_newton(cfg.resid, cfg.a, cfg.b)
+        fit_chart, gn_chart = cache.gauss_newton_charts(cfg.resid, cfg.a, cfg.b, pm)
+        st.latex(r"H = \underbrace{2J^\top J}_{\text{Gauss–Newton}} + "
+                 r"\underbrace{2\sum_n r_n\,\nabla^2 r_n}_{\text{residual term}},\qquad r_n = e^{a x_n} + b - y_n")
+        left, right = two_columns()
+        with left:
+            st.plotly_chart(fit_chart, key="op_expfit")
+            st.caption("Data y = exp(x) + 0.5 + σ·ε (20 points, fixed ε) and the model curve at the chosen (a, b); "
+                       "red segments are the residuals rₙ.")
+        with right:
+            st.plotly_chart(gn_chart, key="op_gn")
+            st.caption("Gauss–Newton (GN), exact Hessian H and their difference, the residual term, at (a, b), on one "
+                       "colour scale centred at 0.")
+            c1, c2, c3 = st.columns(3)
+            c1.metric("‖r‖", fmt(demo.residual_norm, 3))
+            c2.metric("min eigenvalue H", fmt(demo.hessian_eigenvalues[0], 3))
+            c3.metric("min eigenvalue GN", fmt(demo.gauss_newton_eigenvalues[0], 3))
+        st.markdown(
+            "Only the model's curvature ∇²rₙ (here the single entry xₙ²·exp(a·xₙ) at (a, a)) weighted by the residuals "
+            "separates the two. With σ = 0 at the true (a, b) = (1, 0.5) every residual is 0 and GN = H exactly; "
+            "large residuals (move a or b) can make H indefinite, while 2JᵀJ is always positive semidefinite."
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from apptest_support import assert_no_exception, chart_specs, first_metric, open_app
+from apptest_support import assert_no_exception, chart, chart_specs, first_metric, open_app, open_tab, tables
 from hessian_explorer import parse_function
 from hessian_explorer.presets import PRESETS
 
@@ -18,9 +18,27 @@ def test_landscape_renders_every_preset(key):
     f = parse_function(preset.text, preset.variables)
     assert first_metric(at, "f at x₀") == _fmt(f.value(preset.point))
     specs = chart_specs(at)
-    assert len(specs) == 2
+    assert len(specs) == 1  # the map; the 3-D view is drawn when its tab is opened
     contour = next(t for t in specs[0]["data"] if t["type"] == "contour")
     assert contour["colorscale"] is not None
+    open_tab(at, "ls_tab", "3-D surface and tangent plane")
+    assert_no_exception(at)
+    surface = chart(at, "landscape_surface")
+    assert [t["type"] for t in surface["data"]].count("surface") == 2  # f and the tangent plane
+
+
+def test_the_critical_points_tab_lists_every_marker_of_the_map():
+    at = open_app({"p": "himmelblau"})
+    (rows,) = tables(at)
+    assert len(rows) == 9 == int(first_metric(at, "critical points in range"))
+    assert sorted(r[3] for r in rows) == ["maximum"] + ["minimum"] * 4 + ["saddle"] * 4
+    assert ["−3\\.77931", "−3\\.28319"] in [r[:2] for r in rows]  # one of the four minima, 6 digits
+    assert not any(c.proto.id.endswith("landscape_surface") for c in at.get("plotly_chart"))
+
+
+def test_a_function_without_critical_points_says_so():
+    at = open_app({"p": "linear"})
+    assert any("No critical point" in i.value for i in at.info)
 
 
 def _fmt(x) -> str:

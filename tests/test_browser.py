@@ -18,11 +18,11 @@ from browser_support import IDLE
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 
-# screenshot name -> (url path, minimum number of plotly charts the page draws);
-# the default page (landscape) lives at the root.
-PAGES = {"landscape": ("", 2), "hessian": ("hessian", 2), "curvature": ("curvature", 2),
+# screenshot name -> (url path, minimum number of plotly charts the page draws at first, with its
+# first tabs open); the default page (landscape) lives at the root.
+PAGES = {"landscape": ("", 1), "hessian": ("hessian", 2), "curvature": ("curvature", 2),
          "misconception": ("misconception", 3), "linear_regression": ("linear_regression", 2),
-         "logistic_regression": ("logistic_regression", 1), "outer_products": ("outer_products", 3)}
+         "logistic_regression": ("logistic_regression", 1), "outer_products": ("outer_products", 2)}
 
 pytestmark = pytest.mark.browser
 
@@ -106,14 +106,14 @@ def test_page_draws_every_chart(server, page, name, mode):
 
 def test_url_reopens_the_same_view(server, page):
     page.goto(f"{server}/?p=saddle&x0=0.25,-0.75")
-    wait_idle(page, charts=2)
+    wait_idle(page, charts=1)
     assert metric_value(page, "f at x₀") == "-0.5"  # 0.25² − 0.75²
     assert re.search(r"x0=0\.25(%2C|,)-0\.75", page.url)
 
 
 def test_clicking_the_map_moves_the_point(server, page):
     page.goto(f"{server}/?p=bowl&x0=1.0,0.5")
-    wait_idle(page, charts=2)
+    wait_idle(page, charts=1)
     before = metric_value(page, "f at x₀")
     plot = page.locator('[data-testid="stPlotlyChart"]').first
     drag = plot.locator(".nsewdrag").first
@@ -135,7 +135,7 @@ def test_clicking_the_map_moves_the_point(server, page):
         except playwright_errors.TimeoutError:
             if attempt == 3:
                 raise
-    wait_idle(page, charts=2)
+    wait_idle(page, charts=1)
     assert metric_value(page, "f at x₀") != before
     assert_healthy(page)
     page.screenshot(path=str(ARTIFACTS / "landscape-after-click.png"), full_page=True)
@@ -169,13 +169,13 @@ def test_clicking_the_rose_turns_the_direction(server, page):
 
 def test_refused_formula_keeps_last_function(server, page):
     page.goto(f"{server}/?f=x%5E2%20%2B%20y%5E2&x0=1,1")
-    wait_idle(page, charts=2)
+    wait_idle(page, charts=1)
     assert metric_value(page, "f at x₀") == "2"
     box = page.locator('input[aria-label="f ="]')
     box.fill("__import__('os').system('echo pwned')")
     box.press("Enter")
     page.wait_for_selector("text=Not accepted", timeout=30_000)
-    wait_idle(page, charts=2)
+    wait_idle(page, charts=1)
     assert metric_value(page, "f at x₀") == "2"
     assert_healthy(page)
     page.screenshot(path=str(ARTIFACTS / "landscape-refused-input.png"), full_page=True)
@@ -192,3 +192,35 @@ def test_the_first_run_and_a_rerun_have_the_same_layout(server, page):
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stHtml\"]')", timeout=60_000)
     wait_idle(page, charts=2)
     assert title.bounding_box()["y"] == before
+
+
+def _open_tab(page, label: str, charts: int) -> None:
+    page.get_by_role("tab", name=label).click()
+    page.wait_for_function("([label, n]) => [...document.querySelectorAll('[role=tab][aria-selected=true]')]"
+                           ".some(t => t.innerText.includes(label))"
+                           " && document.querySelectorAll('.js-plotly-plot .main-svg').length >= n",
+                           arg=[label, charts], timeout=60_000)
+    wait_idle(page, charts=charts)
+    assert_healthy(page)
+
+
+def test_the_3d_surface_is_drawn_when_its_tab_is_opened(server, page):
+    page.goto(f"{server}/?p=himmelblau")
+    wait_idle(page, charts=1)
+    assert page.locator(".js-plotly-plot").count() == 1  # the map only: no WebGL on a first visit
+    _open_tab(page, "3-D surface", charts=2)
+    surface = page.locator('[data-testid="stPlotlyChart"]').nth(1)
+    assert surface.locator(".gl-container canvas").count() >= 1
+    titles = surface.locator(".gl-container").evaluate("e => e.closest('.js-plotly-plot').layout.scene.zaxis.title.text")
+    assert titles == "f"
+    surface.screenshot(path=str(ARTIFACTS / "landscape-3d-tab.png"))
+    page.screenshot(path=str(ARTIFACTS / "landscape-3d-tab-page.png"), full_page=True)
+
+
+def test_every_tab_of_the_outer_products_page_draws_its_charts(server, page):
+    page.goto(f"{server}/outer_products")
+    wait_idle(page, charts=2)
+    for label, charts in [("② Fisher identity", 2), ("③ EF and Gauss–Newton", 3)]:
+        _open_tab(page, label, charts)
+        assert page.locator(".js-plotly-plot").count() == charts
+        page.screenshot(path=str(ARTIFACTS / f"outer_products-tab{label[0]}.png"), full_page=True)

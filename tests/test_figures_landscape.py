@@ -50,3 +50,19 @@ def test_axes_are_named_and_the_camera_shows_every_tick():
     assert (scene.xaxis.title.text, scene.yaxis.title.text, scene.zaxis.title.text) == ("x", "y", "f")
     eye = scene.camera.eye
     assert min(eye.x, eye.y, eye.z) > 1.1  # further back than plotly's default (1.25, 1.25, 1.25)
+
+
+def test_the_critical_points_table_shows_the_core_numbers():
+    from hessian_explorer.critical import find_critical_points
+    from hessian_explorer.figures.landscape import critical_rows
+    from hessian_explorer.figures.style import fmt
+
+    f = parse_function("x^2 - y^2 + x^4/4")  # one critical point: a saddle at the origin
+    plane = Plane((0.0, 0.0), 0, 1, (-2.0, 2.0), (-2.0, 2.0), 41)
+    critical = find_critical_points(f, plane)
+    rows = critical_rows(critical, ("u", "w"))
+    assert [list(r) for r in rows] == [["u", "w", "f", "type", "eigenvalues of H"]] * len(rows)
+    assert [r["type"] for r in rows] == ["saddle"]
+    (c,) = critical
+    assert rows[0]["u"] == fmt(c.xy[0], 6) and rows[0]["f"] == fmt(f.value(c.point))
+    assert rows[0]["eigenvalues of H"] == "-2, 2"  # H = diag(2 + 3x², −2) at the origin

@@ -6,15 +6,22 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_support import array, chart, open_app
+from apptest_support import array, chart, open_app, open_tab
 
 PAGE = "pages/7_outer_products.py"
-CHARTS = ("op_data", "op_fields", "op_convergence", "op_blobs", "op_ef", "op_expfit", "op_gn")
+TABS = ["① EF as a preconditioner", "② Fisher identity", "③ EF and Gauss–Newton"]
+CHARTS = {TABS[0]: ("op_data", "op_fields"), TABS[1]: ("op_convergence", "op_blobs"),
+          TABS[2]: ("op_ef", "op_expfit", "op_gn")}
+TAB_OF = {"op_n": TABS[0], "op_noise": TABS[0], "op_misspec": TABS[0], "op_samples": TABS[1], "op_seed": TABS[1],
+          "op_flip": TABS[1], "op_away": TABS[2], "op_resid": TABS[2], "op_a": TABS[2], "op_b": TABS[2]}
 
 
-def _open() -> AppTest:
+def _open(tab: str = TABS[0]) -> AppTest:
     at = open_app(page=PAGE, timeout=90)
     assert not at.exception
+    if tab != TABS[0]:
+        open_tab(at, "op_tab", tab)
+        assert not at.exception
     return at
 
 
@@ -30,21 +37,32 @@ def _set(at: AppTest, kind: str, key: str, value) -> AppTest:
 
 
 @pytest.fixture(scope="module")
-def default() -> AppTest:
-    return _open()
+def opened() -> dict[str, AppTest]:
+    """The page with default settings, one app per tab (only the open tab runs)."""
+    return {tab: _open(tab) for tab in TABS}
 
 
-def test_renders_every_chart_with_defaults(default):
-    at = default
+@pytest.fixture(scope="module")
+def default(opened) -> AppTest:
+    return opened[TABS[0]]
+
+
+@pytest.mark.parametrize("tab", TABS)
+def test_each_tab_draws_its_charts_and_only_those(opened, tab):
+    at = opened[tab]
     assert not at.error
     assert [at.title[0].value] == ["Outer products done right"]
     assert len(at.tabs) == 3
-    for key in CHARTS:
+    assert len(at.get("plotly_chart")) == len(CHARTS[tab])
+    for key in CHARTS[tab]:
         assert chart(at, key)["data"], key
-    assert len(at.caption) >= len(CHARTS) + 1  # one sentence per chart, plus the conventions line
-    m = _metrics(at)
-    assert m["NGD"] == "0.0°" and float(m["EF"].rstrip("°")) > float(m["GD"].rstrip("°")) > 10
+    assert len(at.caption) >= len(CHARTS[tab]) + 1  # one sentence per chart, plus the conventions line
     assert "class-major" in at.caption[0].value and "MEAN" in at.caption[0].value
+
+
+def test_the_first_tab_shows_the_angles_of_kunstner_et_al(default):
+    m = _metrics(default)
+    assert m["NGD"] == "0.0°" and float(m["EF"].rstrip("°")) > float(m["GD"].rstrip("°")) > 10
 
 
 def test_every_widget_has_a_prefixed_key_in_the_sidebar(default):
@@ -88,9 +106,9 @@ def _first_y(at, key):
      < float(_metrics(at)["min eigenvalue GN"])),
     ("slider", "op_b", -1.0, lambda at, d: _metrics(at)["‖r‖"] != _metrics(d)["‖r‖"]),
 ])
-def test_each_control_changes_what_is_shown(default, kind, key, value, check):
-    at = _set(_open(), kind, key, value)
-    assert check(at, default)
+def test_each_control_changes_what_is_shown(opened, kind, key, value, check):
+    at = _set(_open(TAB_OF[key]), kind, key, value)
+    assert check(at, opened[TAB_OF[key]])
 
 
 def test_presentation_mode_uses_a_two_by_two_grid_and_stacks_columns():
@@ -108,7 +126,11 @@ def test_corner_settings_still_render_and_redraw_the_data(default):
         getattr(at.sidebar, kind)(key=key).set_value(value)
     at.run()
     assert not at.exception and not at.error
-    assert len(at.get("plotly_chart")) == len(CHARTS)
+    assert len(at.get("plotly_chart")) == len(CHARTS[TABS[0]])
     assert "N = 50" in chart(at, "op_data")["data"][0]["name"]
     assert not np.allclose(_first_y(at, "op_data"), _first_y(default, "op_data")[:5])
     assert _ef_angle(at) > _ef_angle(default)
+    for tab in TABS[1:]:  # the other tabs with these corner settings
+        open_tab(at, "op_tab", tab)
+        assert not at.exception and not at.error
+        assert len(at.get("plotly_chart")) == len(CHARTS[tab])

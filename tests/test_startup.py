@@ -97,3 +97,28 @@ def test_an_older_streamlit_without_script_support_gets_no_preload(monkeypatch):
         layout._preload_html.cache_clear()
     assert sent == []
 
+
+def test_no_page_or_tab_imports_pandas():
+    """Tables are Markdown: pandas (and pyarrow) cost a third of a second on a first visit, and a
+    half-imported pandas seen by plotly's validators in another session's thread breaks figures."""
+    code = f"""
+import sys
+from streamlit.testing.v1 import AppTest
+tabs = {{"pages/1_landscape.py": ("ls_tab", ["3-D surface and tangent plane"]),
+        "pages/5_linear_regression.py": ("lr_tab", None), "pages/6_logistic_regression.py": ("lg_tab", None),
+        "pages/7_outer_products.py": ("op_tab", None)}}
+for page in ["pages/1_landscape.py", "pages/2_hessian.py", "pages/3_curvature.py", "pages/4_misconception.py",
+             *list(tabs)[1:]]:
+    at = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=90)
+    at.switch_page(page)
+    at.run()
+    key, labels = tabs.get(page, (None, []))
+    for label in labels if labels is not None else [t.label for t in at.tabs]:
+        at.session_state[key] = label
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+print(sorted(m for m in ("pandas", "pyarrow") if m in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"

@@ -13,7 +13,7 @@ from hessian_explorer.figures.style import (CRITICAL_STYLE, OKABE_ITO, SEQUENTIA
                                            legend_below_axis, merge_layout)
 from hessian_explorer.plane import Field, Plane
 
-__all__ = ["contour_figure", "surface_figure", "quiver_segments", "add_point", "add_critical_points",
+__all__ = ["contour_figure", "critical_rows", "surface_figure", "quiver_segments", "add_point", "add_critical_points",
            "add_path", "value_limits", "CLICK_GRID_NAME", "NAN_COLOR"]
 
 CLICK_GRID_NAME = "click to move x₀"
@@ -204,3 +204,16 @@ def surface_figure(field: Field, labels: tuple[str, str], theme: Theme, *, point
                    # of all three axes stay inside a narrow column instead of being cut at its edges
                    camera=dict(eye=dict(x=1.55, y=1.55, z=1.15))),
         showlegend=False))
+
+
+_SHORT_VERDICT = {"local minimum": "minimum", "local maximum": "maximum", "saddle point": "saddle",
+                  "inconclusive (degenerate critical point)": "degenerate"}
+
+
+def critical_rows(critical: Sequence[CriticalPoint], labels: Sequence[str]) -> list[dict[str, str]]:
+    """The critical points as table rows (display strings): the two plotted coordinates to 6
+    significant digits, f, the type and the eigenvalues of the Hessian in the plane."""
+    return [{labels[0]: fmt(c.xy[0], 6), labels[1]: fmt(c.xy[1], 6), "f": fmt(c.analysis.value),
+             "type": _SHORT_VERDICT.get(str(c.analysis.verdict), str(c.analysis.verdict)),
+             "eigenvalues of H": ", ".join(fmt(x) for x in c.analysis.eigenvalues)}
+            for c in critical]
