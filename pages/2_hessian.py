@@ -86,20 +86,25 @@ with layout.guard("the Hessian"):
             st.caption("Convex: all eigenvalues > 0 (a bowl); concave: all < 0 (a dome); saddle: both signs; "
                        "degenerate: an eigenvalue is 0; undefined: f or its derivatives are undefined there.")
 
-    st.subheader("Export")
-    full = st.toggle("Full precision (every digit of each float)", key="hess_full_precision")
-    digits = None if full else 6
-    outer = f.gradient_outer(view.point)
-    e1, e2 = st.columns(2)
-    with e1:
-        st.markdown("**H at x₀**, LaTeX")
-        st.code(matrix_latex(analysis.hessian, digits), language="latex")
-        st.download_button("Download H as CSV", matrix_csv(analysis.hessian, names), file_name="hessian.csv",
-                           mime="text/csv", key="hess_dl_hessian")
-    with e2:
-        st.markdown("**∇f∇fᵀ at x₀** (the outer product of the gradient: *not* the Hessian), LaTeX")
-        st.code(matrix_latex(outer, digits), language="latex")
-        st.download_button("Download ∇f∇fᵀ as CSV", matrix_csv(outer, names), file_name="gradient_outer.csv",
-                           mime="text/csv", key="hess_dl_outer")
-    st.markdown("**Reproduce in Python** (with this package installed)")
-    st.code(python_snippet(view.text, names, view.point), language="python")
+    # Collapsed until asked for: the code boxes load a syntax highlighter (1.5 MB of script) that
+    # a first visit would otherwise wait for.
+    export = st.expander("Export: H and ∇f∇fᵀ at x₀ as LaTeX and CSV, and the Python to reproduce them",
+                         key="hess_export", on_change="rerun")
+    if export.open:
+        with export:
+            full = st.toggle("Full precision (every digit of each float)", key="hess_full_precision")
+            digits = None if full else 6
+            outer = f.gradient_outer(view.point)
+            e1, e2 = st.columns(2)
+            with e1:
+                st.markdown("**H at x₀**, LaTeX")
+                st.code(matrix_latex(analysis.hessian, digits), language="latex")
+                st.download_button("Download H as CSV", matrix_csv(analysis.hessian, names),
+                                   file_name="hessian.csv", mime="text/csv", key="hess_dl_hessian")
+            with e2:
+                st.markdown("**∇f∇fᵀ at x₀** (the outer product of the gradient: *not* the Hessian), LaTeX")
+                st.code(matrix_latex(outer, digits), language="latex")
+                st.download_button("Download ∇f∇fᵀ as CSV", matrix_csv(outer, names),
+                                   file_name="gradient_outer.csv", mime="text/csv", key="hess_dl_outer")
+            st.markdown("**Reproduce in Python** (with this package installed)")
+            st.code(python_snippet(view.text, names, view.point), language="python")

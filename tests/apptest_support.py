@@ -89,7 +89,8 @@ def type_function(at: AppTest, text: str, *, check: bool = False) -> AppTest:
     return at
 
 
-def open_tab(at: AppTest, key: str, label: str) -> None:
-    """Select the tab ``label`` of the tab control whose session-state key is ``key``, and rerun."""
+def open_tab(at: AppTest, key: str, label: str | bool) -> None:
+    """Set the lazy tab control (its tab ``label``) or expander (``True``: open) whose session-state
+    key is ``key``, and rerun."""
     at.session_state[key] = label
     at.run()

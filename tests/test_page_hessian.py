@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_support import array, assert_clean, chart_specs, first_metric, open_app, tables, type_function
+from apptest_support import array, assert_clean, chart_specs, first_metric, open_app, open_tab, tables, type_function
 from hessian_explorer import parse_function
 from hessian_explorer.export import python_snippet
 from hessian_explorer.figures.hessian import MODEL_NAME
@@ -26,8 +26,21 @@ def _warm_sandbox() -> None:
     checked_parse_function("x")
 
 
-def open_page(query: dict | None = None) -> AppTest:
-    return open_app(query, PAGE)
+def open_page(query: dict | None = None, export: bool = True) -> AppTest:
+    """The page, with its Export expander opened (collapsed, it runs none of its contents)."""
+    at = open_app(query, PAGE)
+    if export:
+        open_tab(at, "hess_export", True)
+    return at
+
+
+def test_the_export_runs_only_when_opened():
+    at = open_page({"p": "bowl"}, export=False)
+    assert not at.code and not at.get("download_button")
+    assert [e.label for e in at.expander if e.label.startswith("Export")]
+    open_tab(at, "hess_export", True)
+    assert_clean(at)
+    assert len(at.code) == 3 and len(at.get("download_button")) == 2
 
 
 def heatmap(at: AppTest) -> dict:
