@@ -187,3 +187,23 @@ def test_threads_only_where_the_model_says_they_gain(monkeypatch):
     assert parallel and len(bounds) % 2 == 0
     assert bounds[0][0] == 0 and bounds[-1][1] == 100_001
     assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+
+
+def test_a_small_batch_is_one_chunk_without_asking_the_machine_for_its_load(monkeypatch):
+    """Below the points where even a perfect split could pay for waking a thread, the plan is one
+    chunk at once, and its small workspace is allocated afresh rather than taken from the pool."""
+    def no(*_):
+        raise AssertionError("a small batch asked for the load average")
+
+    monkeypatch.setattr(kernels, "_cores_to_spare", no)
+    monkeypatch.setattr(kernels, "THREADS", 2)
+    layout = parse_function("sin(x) cos(y)")._hessian_fn.layout
+    small = int(kernels.THREAD_START_NS / (layout.point_ns / 2))
+    assert kernels._plan(layout, small) == ([(0, small)], False)
+    spare = [id(w) for w in kernels._SPARE]
+    ws = kernels._acquire(layout.n + layout.buffers, 1000)  # 7 x 1000 doubles
+    kernels._release(ws)
+    assert [id(w) for w in kernels._SPARE] == spare
+    x = np.random.default_rng(0).normal(size=(small, 2))
+    np.testing.assert_allclose(kernels.evaluate(parse_function("sin(x) cos(y)")._gradient_fn, x)[0],
+                               np.cos(x[:, 0]) * np.cos(x[:, 1]), rtol=1e-15)

@@ -34,6 +34,7 @@ generator does not know falls back to ``sympy.lambdify`` with the same table int
 
 from __future__ import annotations
 
+import functools
 import itertools
 import linecache
 import math
@@ -175,6 +176,11 @@ class Layout:
     constants: dict[int, float]
     call_ns: tuple[float, ...] = (_DEFAULT_NS,)
     flags_tell: bool = False  # finite input and no floating-point flag imply a finite table
+
+    @functools.cached_property
+    def point_ns(self) -> float:
+        """Estimated cost of the kernel per point, in nanoseconds (the sum of ``call_ns``)."""
+        return sum(self.call_ns)
 
 
 class _Emitter:
@@ -546,6 +552,7 @@ def compile_kernel(exprs: Sequence[sp.Expr], n: int, rows: Sequence[Sequence[int
 _POOL: ThreadPoolExecutor | None = None
 _LOCK = threading.Lock()
 _SPARE: list[np.ndarray] = []  # workspaces not in use, reused across calls and threads
+_SMALL_WORKSPACE = 1 << 15  # doubles (256 KiB): smaller workspaces are allocated afresh, without the lock
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -557,6 +564,8 @@ def _pool() -> ThreadPoolExecutor:
 
 
 def _acquire(rows: int, cols: int) -> np.ndarray:
+    if rows * cols <= _SMALL_WORKSPACE:  # the allocator serves these without a page fault
+        return np.empty((rows, cols))
     with _LOCK:
         for i, ws in enumerate(_SPARE):
             if ws.shape[0] >= rows and ws.shape[1] >= cols:
@@ -565,6 +574,8 @@ def _acquire(rows: int, cols: int) -> np.ndarray:
 
 
 def _release(ws: np.ndarray) -> None:
+    if ws.size <= _SMALL_WORKSPACE:
+        return
     with _LOCK:
         if len(_SPARE) < 2 * THREADS:
             _SPARE.append(ws)
@@ -613,6 +624,8 @@ def _plan(layout: Layout, n_points: int) -> tuple[list[tuple[int, int]], bool]:
     time (and the machine has cores to spare).
     """
     chunk = max(MIN_CHUNK, min(CHUNK, _WORKSPACE_BUDGET // (layout.n + layout.buffers)))
+    if n_points <= chunk and n_points * layout.point_ns * (1 - 1 / THREADS) <= THREAD_START_NS:
+        return [(0, n_points)], False  # one chunk, and even a perfect split could not pay for a thread
     count = -(-n_points // chunk)
     if THREADS > 1 and n_points >= 2:
         shared = -(-count // THREADS) * THREADS
