@@ -1,4 +1,5 @@
-"""Page furniture shared by every page: the error boundary and presentation-mode styling."""
+"""Page furniture shared by every page: the error boundary, presentation-mode styling, tables,
+and the first run's preload of the browser's chart and widget code."""
 
 from __future__ import annotations
 
