@@ -1,12 +1,11 @@
 """Page furniture shared by every page: the error boundary, presentation-mode styling, tables,
-and the first run's preload of the browser's chart and widget code."""
+and the first run's preload of the browser's chart library."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 import inspect
-import json
 import logging
 import re
 from pathlib import Path
@@ -28,52 +27,44 @@ h1 { font-size: 2.8rem !important; } h2 { font-size: 2.2rem !important; } h3 { f
 
 
 # The frontend loads plotly.js (about 1 s of parsing and start-up on a slow laptop) only when the
-# first chart arrives, after the script has done its imports and sums, and the code of each kind of
-# widget only when the first such widget arrives. Importing the same chunks at the start of a
-# session overlaps that work with the server's; the modules are then already there when the
-# elements come. Chunk names are hashed per Streamlit release, so they are read from Streamlit's
-# own static folder; the script holds nothing else (no user text). The element is hidden, so it
-# takes no room and nothing moves when the next run drops it.
-# The components every page shows: charts, the sidebar's widgets, metrics and LaTeX in markdown.
-PRELOADED = ("PlotlyChart", "Selectbox", "Radio", "NumberInput", "Slider", "Checkbox", "Button", "Metric",
-             "rehype-katex")
-_CHUNK = re.compile(r"(?P<name>[A-Za-z-]+)\.[A-Za-z0-9_-]+\.js")
+# first chart arrives, after the script has done its imports and sums. Importing the same chunk
+# at the start of a session overlaps that second with the server's work; the module is then
+# already there when the charts come. The chunk's name is hashed per Streamlit release, so it is
+# read from Streamlit's own static folder; the script holds nothing else (no user text). The
+# element is hidden, so it takes no room and nothing moves when the next run drops it.
+_CHART_CHUNK = re.compile(r"PlotlyChart\.[A-Za-z0-9_-]+\.js")
 _PRELOAD = """<span id="hx-preload"></span>
 <style>[data-testid="stElementContainer"]:has(#hx-preload) {{ display: none; }}</style>
 <script>
 (() => {{
   const entry = document.querySelector('script[type="module"][src*="/static/js/index."]');
-  const load = (chunk) => import(new URL(chunk, entry.src).href);
-  if (entry) {chunks}.reduce((done, chunk) => done.then(() => load(chunk)), Promise.resolve()).catch(() => {{}});
+  if (entry) import(new URL("{chunk}", entry.src).href).catch(() => {{}});
 }})();
 </script>"""
 
 
-def _chunks() -> list[str]:
-    """File names of the frontend's chunks for :data:`PRELOADED` in the installed Streamlit, in
-    that order; a component whose chunk is not found exactly once is left out."""
+@functools.cache
+def _chart_chunk() -> str | None:
+    """File name of the frontend's plotly chunk in the installed Streamlit, if there is exactly one."""
     folder = Path(st.__file__).parent / "static" / "static" / "js"
-    found: dict[str, list[str]] = {}
-    for path in folder.glob("*.js"):
-        if (match := _CHUNK.fullmatch(path.name)) is not None:
-            found.setdefault(match["name"], []).append(path.name)
-    return [found[name][0] for name in PRELOADED if len(found.get(name, ())) == 1]
+    names = [p.name for p in folder.glob("PlotlyChart.*.js") if _CHART_CHUNK.fullmatch(p.name)]
+    return names[0] if len(names) == 1 else None
 
 
 @functools.cache
 def _preload_html() -> str | None:
     """The preload element, or ``None`` where it cannot work: a Streamlit whose ``st.html`` cannot
-    run scripts (``unsafe_allow_javascript`` came in 2025), or where no chunk is found."""
+    run scripts (``unsafe_allow_javascript`` came in 2025), or whose chunk is not found."""
     try:
         runs_scripts = "unsafe_allow_javascript" in inspect.signature(st.html).parameters
     except (TypeError, ValueError):
         runs_scripts = False
-    chunks = _chunks()
-    return _PRELOAD.format(chunks=json.dumps(chunks)) if runs_scripts and chunks else None
+    chunk = _chart_chunk()
+    return _PRELOAD.format(chunk=chunk) if runs_scripts and chunk is not None else None
 
 
 def preload_charts() -> None:
-    """Ask the browser to start loading the charts and widgets, once per session (its first run).
+    """Ask the browser to start loading the chart library, once per session (its first run).
 
     Only a speed-up: where :func:`_preload_html` is ``None``, nothing is sent.
     """
