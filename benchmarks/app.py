@@ -19,7 +19,6 @@ import json
 import logging
 import math
 import os
-import re
 import socket
 import statistics
 import subprocess
@@ -32,6 +31,7 @@ from pathlib import Path
 
 from benchmarks.report import Row, Section, fmt_ratio, markdown_table
 from benchmarks.timing import fmt_time
+from hessian_explorer.ui import page_table
 
 __all__ = ["run", "Config", "PAGES"]
 
@@ -40,11 +40,10 @@ APP = ROOT / "app.py"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-# url path -> page file, as app.py declares them (st.Page(file, ..., url_path=...)): the browser
-# opens these paths, so a name that is not the app's url would measure its "page not found" detour.
-PAGES = dict((url, file) for file, url in re.findall(
-    r'st\.Page\(\s*"([^"]+\.py)".*?url_path="([^"]+)"', APP.read_text(encoding="utf-8"), re.S))
-FUNCTION_PAGES = ("landscape", "hessian", "curvature", "misconception")
+# url path -> page file, from the table app.py builds its navigation from: the browser opens these
+# paths, so a name that is not the app's url would measure its "page not found" detour.
+PAGES = {spec.url_path: spec.file for spec in page_table.PAGES}
+FUNCTION_PAGES = tuple(spec.url_path for spec in page_table.FUNCTION_PAGES)
 TARGET_RERUN = 0.150
 TARGET_START_RATIO = 1.3
 HEAVY_BYTES = 1_000_000

@@ -12,7 +12,7 @@ import streamlit as st
 
 import hessian_explorer
 from apptest_support import open_app
-from hessian_explorer.ui import layout
+from hessian_explorer.ui import layout, page_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,7 +59,7 @@ def test_the_sandbox_worker_is_started_by_the_first_run():
     assert thread.name == "sandbox-warmup"
 
 
-MODEL_PAGES = ["pages/5_linear_regression.py", "pages/6_logistic_regression.py", "pages/7_outer_products.py"]
+MODEL_PAGES = [spec.file for spec in page_table.MODEL_PAGES]
 
 
 @pytest.mark.parametrize("page", MODEL_PAGES)
@@ -105,8 +105,7 @@ from streamlit.testing.v1 import AppTest
 tabs = {{"pages/1_landscape.py": ("ls_tab", ["3-D surface and tangent plane"]),
         "pages/5_linear_regression.py": ("lr_tab", None), "pages/6_logistic_regression.py": ("lg_tab", None),
         "pages/7_outer_products.py": ("op_tab", None)}}
-for page in ["pages/1_landscape.py", "pages/2_hessian.py", "pages/3_curvature.py", "pages/4_misconception.py",
-             *list(tabs)[1:]]:
+for page in {[spec.file for spec in page_table.PAGES]!r}:
     at = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=90)
     at.switch_page(page)
     at.run()
