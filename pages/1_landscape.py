@@ -13,7 +13,7 @@ from hessian_explorer.figures.style import fmt
 from hessian_explorer.ui import cache, layout
 from hessian_explorer.ui.controls import describe_point, function_sidebar, on_chart_click
 
-TABS = ["Critical points", "3-D surface and tangent plane"]
+TABS = ["Critical points", "3-D surface"]
 
 view = function_sidebar()
 layout.presentation_css(view.presentation)
@@ -23,7 +23,7 @@ st.title("Landscape and gradient field")
 st.markdown(
     "Filled contours show **f**; white arrows show the gradient **∇f**, which points uphill and is "
     "perpendicular to the contours. Markers show the critical points in range, classified by the "
-    "Hessian. **Click anywhere on the map to move x₀ there.** The tabs beside the map list the critical "
+    "Hessian. **Click anywhere on the map to move x₀ there.** Two tabs with the map list the critical "
     "points and show f as a 3-D surface with its tangent plane at x₀."
 )
 
@@ -35,7 +35,9 @@ with layout.guard("the landscape"):
     arrows = cache.field_for(*view.key, plane, density=15)
     critical = cache.critical_points_for(*view.key, plane)
     ev = f.evaluate(view.point)
-    left, right = st.columns([3, 2])
+    # side by side normally; one above the other, full width, on a projector (the table and the
+    # tab labels would not fit a third of the screen at presentation size)
+    left, right = (st.container(), st.container()) if view.presentation else st.columns([3, 2])
     with left:
         fig = contour_figure(field, view.labels, view.theme, point=view.point, quiver=arrows,
                              critical=critical, click_grid=40, title="f with ∇f arrows")

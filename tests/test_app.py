@@ -21,7 +21,7 @@ def test_landscape_renders_every_preset(key):
     assert len(specs) == 1  # the map; the 3-D view is drawn when its tab is opened
     contour = next(t for t in specs[0]["data"] if t["type"] == "contour")
     assert contour["colorscale"] is not None
-    open_tab(at, "ls_tab", "3-D surface and tangent plane")
+    open_tab(at, "ls_tab", "3-D surface")
     assert_no_exception(at)
     surface = chart(at, "landscape_surface")
     assert [t["type"] for t in surface["data"]].count("surface") == 2  # f and the tangent plane
@@ -149,3 +149,15 @@ def test_presentation_mode_survives_preset_and_formula_changes():
     at.sidebar.text_input(key="fn_text").set_value("a^2 + b c").run()
     assert_no_exception(at)
     assert at.sidebar.toggle(key="presentation").value is True
+
+
+def test_presentation_mode_stacks_the_map_above_the_tabs():
+    """At presentation size the critical points table and the tab labels need the full width."""
+    normal, projected = open_app({"p": "himmelblau"}), open_app({"p": "himmelblau", "pm": "1"})
+    def map_columns(at):  # the [3, 2] split of the map and the tabs
+        return [c for c in at.main.columns if c.proto.weight == pytest.approx(0.6)]
+
+    assert map_columns(normal) and normal.tabs
+    assert not map_columns(projected) and projected.tabs
+    (rows,) = tables(projected)
+    assert len(rows) == 9

@@ -102,7 +102,7 @@ def test_no_page_or_tab_imports_pandas():
     code = f"""
 import sys
 from streamlit.testing.v1 import AppTest
-tabs = {{"pages/1_landscape.py": ("ls_tab", ["3-D surface and tangent plane"]),
+tabs = {{"pages/1_landscape.py": ("ls_tab", ["3-D surface"]),
         "pages/5_linear_regression.py": ("lr_tab", None), "pages/6_logistic_regression.py": ("lg_tab", None),
         "pages/7_outer_products.py": ("op_tab", None)}}
 for page in {[spec.file for spec in page_table.PAGES]!r}:
