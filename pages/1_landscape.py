@@ -35,9 +35,7 @@ with layout.guard("the landscape"):
     arrows = cache.field_for(*view.key, plane, density=15)
     critical = cache.critical_points_for(*view.key, plane)
     ev = f.evaluate(view.point)
-    # side by side normally; one above the other, full width, on a projector (the table and the
-    # tab labels would not fit a third of the screen at presentation size)
-    left, right = (st.container(), st.container()) if view.presentation else st.columns([3, 2])
+    left, right = layout.side_by_side(view.presentation, (3, 2))
     with left:
         fig = contour_figure(field, view.labels, view.theme, point=view.point, quiver=arrows,
                              critical=critical, click_grid=40, title="f with ∇f arrows")

@@ -68,8 +68,7 @@ with layout.guard("the Hessian"):
         model = QuadraticModel.from_analysis(analysis)
         axes = plane_analysis(analysis, plane.ix, plane.iy)
         codes = plane_curvature(field)
-        # side by side normally; one above the other, full width, on a projector
-        c1, c2 = (st.container(), st.container()) if view.presentation else st.columns(2)
+        c1, c2 = layout.side_by_side(view.presentation)
         with c1:
             fig = quadratic_model_figure(field, local, model, axes, view.labels, view.theme, click_grid=40,
                                          title="f (filled) and its quadratic model q near x₀")

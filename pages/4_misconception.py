@@ -101,7 +101,7 @@ def show_newton(view) -> None:
     critical = cache.critical_points_for(*view.key, plane)
     fig = figures.newton_figure(field, view.labels, view.theme, view.point, runs, critical)
     # side by side on a laptop; stacked in presentation mode, where the map needs the full width
-    left, right = (st.container(), st.container()) if view.presentation else st.columns([3, 2])
+    left, right = layout.side_by_side(view.presentation, (3, 2))
     left.plotly_chart(fig, key="mis_newton", selection_mode="points",
                       on_select=partial(on_chart_click, "mis_newton", plane.ix, plane.iy))
     for run in runs:

@@ -180,7 +180,7 @@ with layout.guard("the least-squares fit"):
                 h = 0.5 * min(sl.a[-1] - sl.a[0], sl.b[-1] - sl.b[0])
                 prof = profile_along(fit.problem.loss, fit.problem.gradient(fit.centre), fit.hessian, fit.centre,
                                      i, j, angle, h)
-                c = st.columns(2) if theme.name == "normal" else (st.container(), st.container())
+                c = layout.side_by_side(theme.name != "normal")
                 c[0].plotly_chart(slice_figure(sl, (labels[i], labels[j]), theme, angle_deg=angle, half_width=h,
                                                title=f"L over ({labels[i]}, {labels[j]}), the others at θ̂"),
                                   key="lr_landscape_chart")

@@ -188,7 +188,7 @@ with layout.guard("the softmax regression"):
             positive = c[1].selectbox("Class against the rest", range(K), format_func=data.class_names.__getitem__,
                                       key="lg_positive")
             _, sl = two_weights(data_key, feature, positive, l2)
-            left, right = st.columns([3, 2]) if theme.name == "normal" else (st.container(), st.container())
+            left, right = layout.side_by_side(theme.name != "normal", (3, 2))
             left.plotly_chart(slice_figure(sl, ("w (feature weight)", "b (bias)"), theme, show_quadratic=True,
                                            centre_name="ŵ", loss_name="J", equal_aspect=True, height=theme.height + 120,
                                            title="J(w, b) = L + λ(w² + b²)/2 and its gradient"), key="lg_landscape_chart")

@@ -52,11 +52,6 @@ def sidebar() -> Settings:
     return Settings(n, noise, misspec, samples, int(seed), flip, away, resid, a, b, presentation)
 
 
-def two_columns(widths=(2, 3)):
-    """Side by side normally; stacked in presentation mode, where every chart needs the full width."""
-    return (st.container(), st.container()) if cfg.presentation else st.columns(list(widths))
-
-
 cfg = sidebar()
 layout.presentation_css(cfg.presentation)
 pm = cfg.presentation
@@ -86,7 +81,7 @@ if tabs[0].open:
         )
         fig1 = cache.kunstner(cfg.n, cfg.noise, cfg.misspec)
         data_chart, fields_chart = cache.kunstner_charts(cfg.n, cfg.noise, cfg.misspec, pm)
-        left, right = two_columns()
+        left, right = layout.side_by_side(pm, (2, 3))
         with left:
             st.plotly_chart(data_chart, key="op_data")
             st.caption("The data x ~ LogNormal(0, 0.75), y = 2 + 2x + ε (legacy numpy seed 0, x drawn first), "
@@ -122,7 +117,7 @@ if tabs[1].open:
         )
         sb = cache.sandbox(cfg.samples, cfg.seed, cfg.flip)
         convergence_chart, blob_chart = cache.sandbox_charts(cfg.samples, cfg.seed, cfg.flip, pm)
-        left, right = two_columns((3, 2))
+        left, right = layout.side_by_side(pm, (3, 2))
         with left:
             st.plotly_chart(convergence_chart, key="op_convergence")
             st.caption("Relative error of the running average versus the number of label draws, log-log: model "
@@ -161,7 +156,7 @@ if tabs[2].open:
         fit_chart, gn_chart = cache.gauss_newton_charts(cfg.resid, cfg.a, cfg.b, pm)
         st.latex(r"H = \underbrace{2J^\top J}_{\text{Gauss–Newton}} + "
                  r"\underbrace{2\sum_n r_n\,\nabla^2 r_n}_{\text{residual term}},\qquad r_n = e^{a x_n} + b - y_n")
-        left, right = two_columns()
+        left, right = layout.side_by_side(pm, (2, 3))
         with left:
             st.plotly_chart(fit_chart, key="op_expfit")
             st.caption("Data y = exp(x) + 0.5 + σ·ε (20 points, fixed ε) and the model curve at the chosen (a, b); "

@@ -630,8 +630,8 @@ def _plan(layout: Layout, n_points: int) -> tuple[list[tuple[int, int]], bool]:
     if THREADS > 1 and n_points >= 2:
         shared = -(-count // THREADS) * THREADS
         size = -(-n_points // shared)
-        calls = layout.call_ns  # per call: its points shared, less one GIL hand-over
-        gain = shared * (size * sum(calls) * (1 - 1 / THREADS) - len(calls) * THREAD_CALL_NS)
+        # every call's points are shared, less one GIL hand-over per call
+        gain = shared * (size * layout.point_ns * (1 - 1 / THREADS) - len(layout.call_ns) * THREAD_CALL_NS)
         if gain > THREAD_START_NS and _cores_to_spare():
             return _chunks(n_points, shared), True
     return _chunks(n_points, count), False

@@ -93,6 +93,12 @@ def ensure_entrypoint() -> None:
         st.rerun()
 
 
+def side_by_side(presentation: bool, widths: tuple[float, float] = (1, 1)) -> tuple:
+    """Two containers: columns of these relative ``widths`` normally, one above the other at full
+    width in presentation mode (on a projector every chart and table needs the whole width)."""
+    return (st.container(), st.container()) if presentation else tuple(st.columns(list(widths)))
+
+
 def presentation_toggle() -> bool:
     """The sidebar switch for presentation mode, the same on every page (one key: it survives page
     switches and is read from the link's ``pm``)."""
