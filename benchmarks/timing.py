@@ -19,7 +19,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["Timing", "interleaved", "time_once", "machine_description", "fit_exponent", "fmt_time"]
+__all__ = ["Timing", "interleaved", "settle", "time_once", "machine_description", "fit_exponent", "fmt_time"]
 
 
 @dataclass(frozen=True)
@@ -51,10 +51,12 @@ def interleaved(fns: Mapping[str, Callable[[], object]], reps: int = 15,
 
     Each callable is first called ``warmup`` times, then calibrated: a repetition runs it enough
     times in a row to last about ``min_rep_time`` (so that microsecond calls are not swamped by
-    the timer), after one untimed call if ``warmup`` is not 0 (so that what the previous callable left behind, such as
-    jax's worker threads still spinning or a cold cache, is not charged to this one), and the time
-    per call is recorded. The order of the callables rotates from one repetition to the next. The
-    garbage collector is paused while timing.
+    the timer), and the time per call is recorded. If ``warmup`` is not 0, a repetition first waits
+    until no other task is running on the machine (:func:`settle`: jax's and OpenBLAS's worker
+    threads keep spinning for milliseconds after a call, and would take the cores from the next
+    callable) and makes one untimed call (a cold cache is not charged to this one either). The
+    order of the callables rotates from one repetition to the next. The garbage collector is
+    paused while timing.
     """
     names = list(fns)
     loops = {}
@@ -72,6 +74,7 @@ def interleaved(fns: Mapping[str, Callable[[], object]], reps: int = 15,
             for name in names[r % len(names):] + names[: r % len(names)]:
                 fn, n = fns[name], loops[name]
                 if warmup:
+                    settle()
                     fn()
                 start = time.perf_counter()
                 for _ in range(n):
@@ -81,6 +84,25 @@ def interleaved(fns: Mapping[str, Callable[[], object]], reps: int = 15,
         if was_enabled:
             gc.enable()
     return {name: _summary(samples[name]) for name in names}
+
+
+def _running_tasks() -> int | None:
+    """Tasks running on the machine right now, this one included (Linux), or None."""
+    try:
+        with open("/proc/loadavg", "rb") as fh:
+            return int(fh.read().split()[3].split(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def settle(timeout: float = 0.02) -> None:
+    """Wait (at most ``timeout`` seconds) until this thread is the only task running."""
+    if _running_tasks() is None:
+        time.sleep(timeout / 4)
+        return
+    deadline = time.perf_counter() + timeout
+    while _running_tasks() > 1 and time.perf_counter() < deadline:
+        time.sleep(2e-4)
 
 
 def fit_exponent(sizes: Sequence[float], values: Sequence[float]) -> float:

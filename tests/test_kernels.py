@@ -174,15 +174,18 @@ def test_flags_find_every_non_finite_result(tree):
 
 
 def test_threads_only_where_the_model_says_they_gain(monkeypatch):
-    """Arithmetic kernels stay on one thread (the GIL hand-over between short calls costs more than
-    it gains); sin and cos over many points are shared, in a multiple of the threads' number of
-    equal, contiguous chunks."""
+    """Arithmetic kernels stay on one thread up to tens of thousands of points (waking the pool and
+    handing the GIL over costs more than it gains) and are shared beyond; sin and cos are shared
+    from some ten thousand points, in a multiple of the threads' number of equal, contiguous
+    chunks."""
     monkeypatch.setattr(kernels, "_cores_to_spare", lambda: True)
     monkeypatch.setattr(kernels, "THREADS", 2)
     cheap = parse_function("(1 - x)^2 + 100(y - x^2)^2")._hessian_fn.layout
     heavy = parse_function("sin(x) cos(y)")._hessian_fn.layout
     assert not kernels._plan(cheap, 40_000)[1]
+    assert kernels._plan(cheap, 160_000) == ([(0, 80_000), (80_000, 160_000)], True)
     assert not kernels._plan(heavy, 100)[1]
+    assert kernels._plan(heavy, 20_000)[1]
     bounds, parallel = kernels._plan(heavy, 100_001)
     assert parallel and len(bounds) % 2 == 0
     assert bounds[0][0] == 0 and bounds[-1][1] == 100_001
@@ -207,3 +210,20 @@ def test_a_small_batch_is_one_chunk_without_asking_the_machine_for_its_load(monk
     x = np.random.default_rng(0).normal(size=(small, 2))
     np.testing.assert_allclose(kernels.evaluate(parse_function("sin(x) cos(y)")._gradient_fn, x)[0],
                                np.cos(x[:, 0]) * np.cos(x[:, 1]), rtol=1e-15)
+
+
+@pytest.mark.parametrize(("loadavg", "spare"), [
+    (b"0.50 0.40 0.30 1/80 1234\n", True),  # only this task runs
+    (b"3.50 3.40 3.30 2/80 1234\n", False),  # another task holds the second core
+    (b"0.00 0.00 0.00 5/80 1234\n", False),  # a burst the minute's average has not seen yet
+])
+def test_cores_to_spare_counts_the_tasks_running_now(monkeypatch, loadavg, spare):
+    """The decision reads the running tasks of this instant, not the last minute's average (which
+    counts this process's own threads of the batches before, and turned them off in a program
+    that keeps them busy)."""
+    import io
+
+    monkeypatch.setattr(kernels, "THREADS", 2)
+    monkeypatch.setattr(kernels.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(kernels, "open", lambda *a, **k: io.BytesIO(loadavg), raising=False)
+    assert kernels._cores_to_spare() is spare
