@@ -8,7 +8,7 @@ from functools import partial
 
 import streamlit as st
 
-from hessian_explorer.figures.landscape import contour_figure, critical_rows, surface_figure
+from hessian_explorer.figures.landscape import CLICK_GRID, contour_figure, critical_rows, surface_figure
 from hessian_explorer.figures.style import fmt
 from hessian_explorer.ui import cache, layout
 from hessian_explorer.ui.controls import describe_point, function_sidebar, on_chart_click
@@ -38,7 +38,7 @@ with layout.guard("the landscape"):
     left, right = layout.side_by_side(view.presentation, (3, 2))
     with left:
         fig = contour_figure(field, view.labels, view.theme, point=view.point, quiver=arrows,
-                             critical=critical, click_grid=40, title="f with ∇f arrows")
+                             critical=critical, click_grid=CLICK_GRID, title="f with ∇f arrows")
         st.plotly_chart(fig, key="landscape_map", selection_mode="points",
                         on_select=partial(on_chart_click, "landscape_map", plane.ix, plane.iy))
         if not field.valid.all():

@@ -13,6 +13,7 @@ from hessian_explorer.export import matrix_csv, matrix_latex, python_snippet
 from hessian_explorer.figures.hessian import (
     curvature_map_figure, eigen_table, hessian_heatmap, hessian_summary, quadratic_model_figure,
 )
+from hessian_explorer.figures.landscape import CLICK_GRID
 from hessian_explorer.figures.style import fmt
 from hessian_explorer.taylor import QuadraticModel, neighbourhood, plane_analysis, plane_curvature
 from hessian_explorer.ui import cache, layout
@@ -70,7 +71,7 @@ with layout.guard("the Hessian"):
         codes = plane_curvature(field)
         c1, c2 = layout.side_by_side(view.presentation)
         with c1:
-            fig = quadratic_model_figure(field, local, model, axes, view.labels, view.theme, click_grid=40,
+            fig = quadratic_model_figure(field, local, model, axes, view.labels, view.theme, click_grid=CLICK_GRID,
                                          title="f (filled) and its quadratic model q near x₀")
             st.plotly_chart(fig, key="hessian_model", selection_mode="points",
                             on_select=partial(on_chart_click, "hessian_model", plane.ix, plane.iy))

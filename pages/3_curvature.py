@@ -12,6 +12,7 @@ import streamlit as st
 from hessian_explorer.directions import directional_curvature
 from hessian_explorer.figures.curvature import (angle_profile_figure, derivation_latex, rose_figure, slice_figure,
                                                 slice_map_figure)
+from hessian_explorer.figures.landscape import CLICK_GRID
 from hessian_explorer.figures.style import fmt
 from hessian_explorer.ui import cache, layout
 from hessian_explorer.ui.controls import describe_point, function_sidebar, on_chart_click, on_dial_click
@@ -65,7 +66,7 @@ with layout.guard("the curvature along v"):
         with right:
             field = cache.field_for(*view.key, plane)
             fig = slice_map_figure(field, view.labels, theme, point=view.point, v_hat=d.v_hat, half_width=width,
-                                   click_grid=40, title="Where the slice is taken")
+                                   click_grid=CLICK_GRID, title="Where the slice is taken")
             st.plotly_chart(fig, key="curv_map", selection_mode="points",
                             on_select=partial(on_chart_click, "curv_map", plane.ix, plane.iy))
             if not d.in_plotted_plane:

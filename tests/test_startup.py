@@ -51,12 +51,16 @@ def test_a_sessions_first_run_asks_the_browser_for_the_chart_library_once():
     assert not [h for h in at.get("html") if "import(" in h.proto.body]
 
 
-def test_the_sandbox_worker_is_started_by_the_first_run():
+def test_the_sandbox_worker_is_started_by_the_first_run_and_the_heap_frozen_after_it():
+    import gc
+
     from hessian_explorer.ui import cache
 
     open_app()
     thread = cache.warm_sandbox()  # the same cached thread the app started after its page
     assert thread.name == "sandbox-warmup"
+    thread.join(timeout=60)
+    assert not thread.is_alive() and gc.get_freeze_count() > 0
 
 
 MODEL_PAGES = [spec.file for spec in page_table.MODEL_PAGES]

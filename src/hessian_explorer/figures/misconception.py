@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from hessian_explorer.analysis import Verdict
 from hessian_explorer.critical import CriticalPoint
 from hessian_explorer.directions import Rose
-from hessian_explorer.figures.landscape import add_path, contour_figure
+from hessian_explorer.figures.landscape import CLICK_GRID, add_path, contour_figure
 from hessian_explorer.figures.matrices import pair_top_margin, matrix_heatmap, matrix_pair
 from hessian_explorer.figures.style import OKABE_ITO, Theme, apply_theme, fmt
 from hessian_explorer.misconception import Comparison, EntryLatex, NewtonRun, Outcome
@@ -90,7 +90,7 @@ def newton_figure(field: Field, labels: tuple[str, str], theme: Theme, point, ru
     Each path is drawn over a white casing so it stays visible on the dark end of the colour
     scale; the axes keep the plotted range, so a diverging path runs off the edge.
     """
-    fig = contour_figure(field, labels, theme, point=point, critical=critical, click_grid=40, title=title)
+    fig = contour_figure(field, labels, theme, point=point, critical=critical, click_grid=CLICK_GRID, title=title)
     casing = replace(theme, line_width=theme.line_width + 3, marker_size=theme.marker_size + 3)
     for run, name, color, dash in ((runs[0], "Newton with H", HESSIAN_COLOR, "solid"),
                                    (runs[1], "Newton with ∇f∇fᵀ", OUTER_COLOR, "dash")):

@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 
 from hessian_explorer.classification import SoftmaxFit
 from hessian_explorer.export import matrix_latex
-from hessian_explorer.figures.landscape import add_point, quiver_segments
+from hessian_explorer.figures.landscape import add_point, quiver_segments, quiver_traces
 from hessian_explorer.figures.matrices import symmetric_limit
 from hessian_explorer.figures.style import DIVERGING, OKABE_ITO, SEQUENTIAL, Theme, apply_theme, fmt
 from hessian_explorer.landscapes import LossSlice, Profile
@@ -134,16 +134,7 @@ def _quiver(sl: LossSlice, theme: Theme, name: str) -> list[go.Scatter]:
     cell = ((sl.a[-1] - sl.a[0]) / max(len(sl.arrow_a) - 1, 1), (sl.b[-1] - sl.b[0]) / max(len(sl.arrow_b) - 1, 1))
     A, B = np.meshgrid(sl.arrow_a, sl.arrow_b)
     xs, ys, heads = quiver_segments(A, B, sl.grad_a, sl.grad_b, cell)
-    traces = []
-    styles = (("black", theme.arrow_width * 2.4, 4, None), ("white", theme.arrow_width, 0, name))
-    for color, width, grow, label in styles:
-        traces.append(go.Scatter(
-            x=xs, y=ys, mode="lines+markers", name=label or "", showlegend=label is not None, legendgroup="quiver",
-            line=dict(color=color, width=width), hoverinfo="skip",
-            marker=dict(symbol="arrow", angleref="previous", color=color, line=dict(width=0),
-                        size=(theme.marker_size + grow) * heads),
-        ))
-    return traces
+    return quiver_traces(xs, ys, heads, theme, name)
 
 
 def slice_figure(sl: LossSlice, labels: tuple[str, str], theme: Theme, *, angle_deg: float | None = None,

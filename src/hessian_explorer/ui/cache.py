@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -56,22 +57,36 @@ def _warm_up_worker() -> None:
         pass
 
 
+# Seconds between the first page's end and this background work: meanwhile Streamlit sends
+# "finished" and collects the run's garbage, and the browser draws the page (on a laptop that
+# runs both, its 1-2 s of drawing would share the cores with the worker's start-up, measured).
+_BACKGROUND_DELAY = 3.0
+
+
 @st.cache_resource(show_spinner=False)
 def warm_sandbox() -> threading.Thread:
-    """Once per process: start a sandbox worker in the background and freeze the heap built so far.
+    """Once per process, after the first page: freeze the heap built so far, then start a
+    sandbox worker, in a background thread.
 
     Streamlit runs a full garbage collection after every script run (``runner.postScriptGC``).
     Without the freeze, each one rescans every object of streamlit, sympy, numpy and plotly,
     which live as long as the process: measured by the load test, that was as much CPU as the
-    page itself. ``gc.freeze`` moves the objects that exist now out of the collector's reach; the
-    app calls this after its first page, so the garbage of that run is collected first (this is
-    the collection Streamlit would run after the script anyway).
+    page itself. ``gc.freeze`` moves the objects that exist now out of the collector's reach.
+    The thread first waits for the page to be sent and drawn (a full collection takes 0.09 s and
+    a worker's start-up 0.8 s of CPU, which the first visitor's page would otherwise wait for),
+    then collects what is left of that run's garbage and freezes the rest. A function typed
+    before then starts its own worker.
     """
-    gc.collect()
-    gc.freeze()
-    thread = threading.Thread(target=_warm_up_worker, daemon=True, name="sandbox-warmup")
+    thread = threading.Thread(target=_freeze_and_warm_up, daemon=True, name="sandbox-warmup")
     thread.start()
     return thread
+
+
+def _freeze_and_warm_up() -> None:
+    time.sleep(_BACKGROUND_DELAY)
+    gc.collect()
+    gc.freeze()
+    _warm_up_worker()
 
 
 def _plane(base, ix, iy, x_range, y_range, density) -> Plane:
