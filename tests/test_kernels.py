@@ -201,7 +201,7 @@ def test_a_small_batch_is_one_chunk_without_asking_the_machine_for_its_load(monk
     monkeypatch.setattr(kernels, "_cores_to_spare", no)
     monkeypatch.setattr(kernels, "THREADS", 2)
     layout = parse_function("sin(x) cos(y)")._hessian_fn.layout
-    small = int(kernels.THREAD_START_NS / (layout.point_ns / 2))
+    small = int(kernels.THREAD_START_NS / ((layout.point_ns + layout.n * kernels._INPUT_NS) / 2))
     assert kernels._plan(layout, small) == ([(0, small)], False)
     spare = [id(w) for w in kernels._SPARE]
     ws = kernels._acquire(layout.n + layout.buffers, 1000)  # 7 x 1000 doubles

@@ -635,10 +635,12 @@ def _plan(layout: Layout, n_points: int) -> tuple[list[tuple[int, int]], bool]:
     gains nothing (the threads' hand-over alone is ~150 µs).
     """
     chunk = max(MIN_CHUNK, min(CHUNK, _WORKSPACE_BUDGET // (layout.n + layout.buffers)))
+    saved = n_points * (layout.point_ns + layout.n * _INPUT_NS) * (1 - 1 / THREADS)
+    if n_points <= chunk and saved <= THREAD_START_NS:
+        return [(0, n_points)], False  # at once: even a free split could not pay for waking a thread
     count = -(-n_points // chunk)
     if THREADS > 1 and n_points >= THREADS:
         shared = -(-count // THREADS) * THREADS
-        saved = n_points * (layout.point_ns + layout.n * _INPUT_NS) * (1 - 1 / THREADS)
         cost = THREAD_START_NS + shared * (THREAD_CHUNK_NS + len(layout.call_ns) * THREAD_CALL_NS)
         if saved > cost and _cores_to_spare():
             return _chunks(n_points, shared), True
