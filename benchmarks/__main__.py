@@ -17,7 +17,7 @@ import traceback
 from pathlib import Path
 
 from benchmarks.report import Section, results_markdown, summary_table, update_readme
-from benchmarks.timing import machine_description
+from benchmarks.timing import keep_freed_memory, machine_description
 
 SECTIONS = {
     "derivatives": ("benchmarks.derivatives", "1. Function derivatives"),
@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     plots_dir = (args.plots or out.parent / "plots").resolve()
 
     machine = machine_description()
+    machine["memory allocator (this process)"] = keep_freed_memory()
     start = time.perf_counter()
     sections = []
     for name in names:

@@ -19,7 +19,8 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["Timing", "interleaved", "settle", "time_once", "machine_description", "fit_exponent", "fmt_time"]
+__all__ = ["Timing", "interleaved", "settle", "keep_freed_memory", "time_once", "machine_description", "fit_exponent",
+           "fmt_time"]
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,29 @@ def _version(package: str) -> str:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return "not installed"
+
+
+def keep_freed_memory() -> str:
+    """Have glibc's malloc keep freed blocks up to 32 MB in the process (Linux); say what was done.
+
+    By default a large freed array goes back to the operating system (its own mapping, or a
+    trimmed heap top), and the next one of that size lands on fresh pages: a 5 MB result then
+    costs about 1,000 page faults (2.5 ms here, more than computing it). Whether it does depended
+    on what was allocated and freed before, for jax's results as for ours, so the 400² timings
+    of one preset moved by 2-3x from run to run. With these thresholds both reuse their memory.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if platform.system() != "Linux" or not name or "libc" not in name:
+        return "default allocator"
+    libc = ctypes.CDLL(name)
+    m_trim_threshold, m_mmap_threshold = -1, -3  # from malloc.h
+    if not hasattr(libc, "mallopt") or not (libc.mallopt(m_mmap_threshold, 32 << 20)
+                                            and libc.mallopt(m_trim_threshold, 64 << 20)):
+        return "default allocator"
+    return "glibc malloc keeps freed blocks up to 32 MB (mallopt M_MMAP_THRESHOLD 32 MB, M_TRIM_THRESHOLD 64 MB)"
 
 
 def machine_description() -> dict[str, str]:
