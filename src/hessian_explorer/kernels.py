@@ -46,7 +46,7 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import sympy as sp
@@ -647,6 +647,20 @@ def _plan(layout: Layout, n_points: int) -> tuple[list[tuple[int, int]], bool]:
     return _chunks(n_points, count), False
 
 
+def _fill_chunks(kernel: Callable, x: np.ndarray, table: np.ndarray, chunks: Iterable[tuple[int, int]],
+                 width: int, flags: _Flags) -> None:
+    """Fill ``chunks`` (bounds, at most ``width`` points each) in this thread, with one workspace."""
+    layout, ws = kernel.layout, None
+    try:
+        for lo, hi in chunks:
+            if ws is None:
+                ws = _acquire(layout.n + layout.buffers, width)
+            _fill(kernel, x, table, ws, lo, hi, flags)
+    finally:
+        if ws is not None:
+            _release(ws)
+
+
 class _Job:
     """Chunks that threads take in turn from a shared counter, so a thread that the OS leaves
     waiting holds up at most one chunk; the caller's thread works too."""
@@ -659,24 +673,28 @@ class _Job:
         self.done = threading.Event()
         self.error: BaseException | None = None
 
+    def _take(self) -> Iterator[tuple[int, int]]:
+        """The chunks this thread gets; the one before each is counted as done."""
+        taken = False
+        while True:
+            if taken:
+                with self._lock:
+                    self._left -= 1
+                    if not self._left:
+                        self.done.set()
+            if (i := next(self._next)) >= len(self.bounds):
+                return
+            taken = True
+            yield self.bounds[i]
+
     def work(self) -> None:
-        layout, ws, flags = self.kernel.layout, None, _Flags(self.scan)
+        flags = _Flags(self.scan)
         try:
             with flags.errstate():  # errstate is per thread
-                while (i := next(self._next)) < len(self.bounds):
-                    if ws is None:
-                        ws = _acquire(layout.n + layout.buffers, self.bounds[0][1])
-                    _fill(self.kernel, self.x, self.table, ws, *self.bounds[i], flags)
-                    with self._lock:
-                        self._left -= 1
-                        if not self._left:
-                            self.done.set()
+                _fill_chunks(self.kernel, self.x, self.table, self._take(), self.bounds[0][1], flags)
         except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
             self.error = err
             self.done.set()
-        finally:
-            if ws is not None:
-                _release(ws)
 
 
 def _cores_to_spare() -> bool:
@@ -725,10 +743,5 @@ def evaluate(kernel: Callable, x: np.ndarray) -> np.ndarray:
             if job.error is not None:
                 raise job.error
             return table
-        ws = _acquire(layout.n + layout.buffers, bounds[0][1])
-        try:
-            for lo, hi in bounds:
-                _fill(kernel, x, table, ws, lo, hi, flags)
-        finally:
-            _release(ws)
+        _fill_chunks(kernel, x, table, bounds, bounds[0][1], flags)
     return table
