@@ -35,7 +35,7 @@ with layout.guard("the landscape"):
     arrows = cache.field_for(*view.key, plane, density=15)
     critical = cache.critical_points_for(*view.key, plane)
     ev = f.evaluate(view.point)
-    left, right = layout.side_by_side(view.presentation, (3, 2))
+    left, right = layout.side_by_side(view.presentation, (5, 4))
     with left:
         fig = contour_figure(field, view.labels, view.theme, point=view.point, quiver=arrows,
                              critical=critical, click_grid=CLICK_GRID, title="f with ∇f arrows")

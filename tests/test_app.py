@@ -154,8 +154,8 @@ def test_presentation_mode_survives_preset_and_formula_changes():
 def test_presentation_mode_stacks_the_map_above_the_tabs():
     """At presentation size the critical points table and the tab labels need the full width."""
     normal, projected = open_app({"p": "himmelblau"}), open_app({"p": "himmelblau", "pm": "1"})
-    def map_columns(at):  # the [3, 2] split of the map and the tabs
-        return [c for c in at.main.columns if c.proto.weight == pytest.approx(0.6)]
+    def map_columns(at):  # the [5, 4] split of the map and the tabs
+        return [c for c in at.main.columns if c.proto.weight == pytest.approx(5 / 9)]
 
     assert map_columns(normal) and normal.tabs
     assert not map_columns(projected) and projected.tabs
