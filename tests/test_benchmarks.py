@@ -27,10 +27,22 @@ def test_quick_benchmark_writes_every_section(tmp_path):
         assert f"## {title}" in text
     assert "section failed" not in text
     assert "| Area | Measure |" in proc.stdout  # the summary table is printed too
+    assert "memory allocator (this process)" in text  # how the process's allocator was set, stated
     for plot in ("derivatives.png", "models.png"):
         png = tmp_path / "plots" / plot
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert png.stat().st_size < 200_000
+
+
+def test_settle_waits_for_a_quiet_machine_but_never_longer_than_its_timeout():
+    import time
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.timing import settle
+
+    start = time.perf_counter()
+    settle(timeout=0.05)
+    assert time.perf_counter() - start < 1.0
 
 
 def test_benchmark_pages_are_the_apps_url_paths():
