@@ -102,7 +102,7 @@ def settle(timeout: float = 0.02) -> None:
         time.sleep(timeout / 4)
         return
     deadline = time.perf_counter() + timeout
-    while _running_tasks() > 1 and time.perf_counter() < deadline:
+    while (running := _running_tasks()) is not None and running > 1 and time.perf_counter() < deadline:
         time.sleep(2e-4)
 
 
