@@ -19,6 +19,8 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from hessian_explorer.kernels import running_tasks
+
 __all__ = ["Timing", "interleaved", "settle", "keep_freed_memory", "time_once", "machine_description", "fit_exponent",
            "fmt_time"]
 
@@ -87,22 +89,13 @@ def interleaved(fns: Mapping[str, Callable[[], object]], reps: int = 15,
     return {name: _summary(samples[name]) for name in names}
 
 
-def _running_tasks() -> int | None:
-    """Tasks running on the machine right now, this one included (Linux), or None."""
-    try:
-        with open("/proc/loadavg", "rb") as fh:
-            return int(fh.read().split()[3].split(b"/")[0])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 def settle(timeout: float = 0.02) -> None:
     """Wait (at most ``timeout`` seconds) until this thread is the only task running."""
-    if _running_tasks() is None:
+    if running_tasks() is None:
         time.sleep(timeout / 4)
         return
     deadline = time.perf_counter() + timeout
-    while (running := _running_tasks()) is not None and running > 1 and time.perf_counter() < deadline:
+    while (running := running_tasks()) is not None and running > 1 and time.perf_counter() < deadline:
         time.sleep(2e-4)
 
 

@@ -674,18 +674,13 @@ class _Job:
         self.error: BaseException | None = None
 
     def _take(self) -> Iterator[tuple[int, int]]:
-        """The chunks this thread gets; the one before each is counted as done."""
-        taken = False
-        while True:
-            if taken:
-                with self._lock:
-                    self._left -= 1
-                    if not self._left:
-                        self.done.set()
-            if (i := next(self._next)) >= len(self.bounds):
-                return
-            taken = True
+        """The chunks this thread gets; each counts as done when the thread asks for the next."""
+        while (i := next(self._next)) < len(self.bounds):
             yield self.bounds[i]
+            with self._lock:
+                self._left -= 1
+                if not self._left:
+                    self.done.set()
 
     def work(self) -> None:
         flags = _Flags(self.scan)
@@ -697,22 +692,29 @@ class _Job:
             self.done.set()
 
 
+def running_tasks() -> int | None:
+    """Tasks running on the machine at this moment, the caller included (the kernel's count in
+    ``/proc/loadavg``), or ``None`` where that file is missing or unreadable."""
+    try:
+        with open("/proc/loadavg", "rb") as fh:
+            return int(fh.read().split()[3].split(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _cores_to_spare() -> bool:
     """Whether a second thread can help: more than one thread allowed, and fewer tasks running
     right now (this one included) than cores. On a busy machine the threads would mostly wait for
     each other (and for the GIL), so one thread is faster there.
 
-    The count of running tasks is the kernel's, read now (``/proc/loadavg``); the load average over
-    the last minute, used where that file is missing, counts this process's own threads of the
-    previous batches, and so turned the threads off just where a program keeps them busy."""
+    The count of running tasks is read now (:func:`running_tasks`); the load average over the last
+    minute, used where that count is missing, counts this process's own threads of the previous
+    batches, and so turned the threads off just where a program keeps them busy."""
     if THREADS < 2:
         return False
     cores = os.cpu_count() or 1
-    try:
-        with open("/proc/loadavg", "rb") as fh:
-            return int(fh.read().split()[3].split(b"/")[0]) < cores
-    except (OSError, ValueError, IndexError):
-        pass
+    if (running := running_tasks()) is not None:
+        return running < cores
     try:
         return os.getloadavg()[0] < cores
     except (AttributeError, OSError):
