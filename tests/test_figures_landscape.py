@@ -4,6 +4,7 @@ each axis carries its own name."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from hessian_explorer import parse_function
 from hessian_explorer.figures.landscape import surface_figure, value_limits
@@ -66,3 +67,55 @@ def test_the_critical_points_table_shows_the_core_numbers():
     (c,) = critical
     assert rows[0]["u"] == fmt(c.xy[0], 6) and rows[0]["f"] == fmt(f.value(c.point))
     assert rows[0]["eigenvalues of H"] == "-2, 2"  # H = diag(2 + 3x², −2) at the origin
+
+
+# -- quiver and click grid of the map ---------------------------------------------------------
+
+
+def test_arrowheads_sit_on_the_tips_and_point_along_the_shafts():
+    from hessian_explorer.figures.landscape import HEAD_HALF_WIDTH, HEAD_LENGTH, arrowheads, quiver_segments
+
+    rng = np.random.default_rng(3)
+    cell = (0.5, 2.0)  # cells of different sizes: heads are built in each axis's own cell units
+    x, y, u, v = rng.normal(size=(4, 40))
+    u[0], v[0] = 1e-6, 0.0  # the shortest arrow (0.12 cell): shorter than a head
+    xs, ys = quiver_segments(x, y, u, v, cell)
+    sx, sy, hx, hy = arrowheads(xs, ys, cell)
+    assert len(hx) == 5 * 40 and np.isnan(hx[4::5]).all() and np.isnan(hy[4::5]).all()
+    np.testing.assert_array_equal(sx[0::3], xs[0::3])  # tails unchanged
+    scale = np.array(cell)
+    for k in range(40):
+        tail, tip = np.array([xs[3 * k], ys[3 * k]]) / scale, np.array([xs[3 * k + 1], ys[3 * k + 1]]) / scale
+        apex, left, right, closing = (np.array([hx[5 * k + i], hy[5 * k + i]]) / scale for i in range(4))
+        end = np.array([sx[3 * k + 1], sy[3 * k + 1]]) / scale  # the shaft ends where the head begins
+        along = (tip - tail) / np.linalg.norm(tip - tail)
+        base = (left + right) / 2
+        np.testing.assert_allclose(apex, tip, atol=1e-12)
+        np.testing.assert_allclose(closing, tip, atol=1e-12)
+        np.testing.assert_allclose(tip - base, along * HEAD_LENGTH, atol=1e-12)  # on the shaft's line
+        np.testing.assert_allclose(left - base, [-along[1] * HEAD_HALF_WIDTH, along[0] * HEAD_HALF_WIDTH],
+                                   atol=1e-12)  # square to it, the same size for every arrow
+        np.testing.assert_allclose(end, tip - along * min(HEAD_LENGTH, np.linalg.norm(tip - tail)), atol=1e-12)
+    np.testing.assert_allclose([sx[1], sy[1]], [xs[0], ys[0]], atol=1e-12)  # a short arrow: all head
+
+
+def test_the_map_arrows_point_uphill_and_the_click_grid_draws_nothing():
+    from hessian_explorer.figures.landscape import CLICK_GRID_NAME, contour_figure
+
+    f = parse_function("(x^2 + y - 11)^2 + (x + y^2 - 7)^2")
+    plane = Plane((0.0, 0.0), 0, 1, (-5.0, 5.0), (-4.0, 4.0), 30)
+    quiver = sample(f, Plane((0.0, 0.0), 0, 1, (-5.0, 5.0), (-4.0, 4.0), 10))
+    fig = contour_figure(sample(f, plane), ("x", "y"), NORMAL, quiver=quiver, click_grid=12)
+    heads = next(t for t in fig.data if t.name and t.name.startswith("∇f"))
+    assert heads.fill == "toself" and heads.mode == "lines"
+    tips = np.column_stack([heads.x, heads.y]).astype(float)[0::5]
+    shaft = next(t for t in fig.data if t.line.color == "white" and t.mode == "lines")
+    tails = np.column_stack([shaft.x, shaft.y]).astype(float)[0::3]
+    assert len(tips) == len(tails) == 100  # no arrow vanishes on this grid
+    for tail, tip in zip(tails, tips):
+        g = f.gradient((tail + tip) / 2)  # pivot "middle": the arrow is centred on its grid point
+        cos = (tip - tail) @ g / (np.linalg.norm(tip - tail) * np.linalg.norm(g))
+        assert cos > 1 - 1e-9
+    grid = next(t for t in fig.data if t.name == CLICK_GRID_NAME)
+    assert grid.mode == "text" and grid.text == "" and len(grid.x) == 144  # selectable, no marker per point
+    assert fig.layout.clickmode == "event+select"

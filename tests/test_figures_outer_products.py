@@ -29,10 +29,19 @@ def _by_meta(fig: go.Figure, meta: str):
 
 
 def _arrows(trace) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(tail, head) pairs from a ``[tail, head, None]`` polyline."""
+    """(tail, tip) pairs from a ``[tail, tip, None]`` polyline."""
     x, y = np.asarray(trace.x, dtype=float), np.asarray(trace.y, dtype=float)
     assert len(x) % 3 == 0 and np.isnan(x[2::3]).all() and np.isnan(y[2::3]).all()
     return [(np.array([x[k], y[k]]), np.array([x[k + 1], y[k + 1]])) for k in range(0, len(x), 3)]
+
+
+def _drawn_arrows(fig: go.Figure, m: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(tail, tip) of each arrow of panel ``m`` as drawn: tails from the shafts, tips from the heads."""
+    shafts = _arrows(_by_meta(fig, f"arrows:{m}"))
+    heads = _by_meta(fig, f"heads:{m}")
+    hx, hy = np.asarray(heads.x, dtype=float), np.asarray(heads.y, dtype=float)
+    assert len(hx) == 5 * len(shafts) and np.isnan(hx[4::5]).all() and heads.fill == "toself"
+    return [(tail, np.array([hx[5 * k], hy[5 * k]])) for k, (tail, _) in enumerate(shafts)]
 
 
 def _assert_arrow_along(tail, head, point, d, cell):
@@ -52,10 +61,10 @@ def test_quiver_arrows_on_a_non_square_grid_use_index_i_for_slope_and_j_for_b():
     for i, j in itertools.product(range(3), range(4)):
         d[i, j] = (j + 1.0, -(i + 1.0))  # distinct at every grid point, not symmetric
     d[1, 2] = 0.0  # no arrow where the field vanishes
-    xs, ys, heads = figs.quiver_arrows(b, slope, d, cell=1.0, reference=1.0)
+    xs, ys = figs.quiver_arrows(b, slope, d, cell=1.0, reference=1.0)
     arrows = _arrows(go.Scatter(x=xs, y=ys))
     expected = [(i, j) for i, j in itertools.product(range(3), range(4)) if (i, j) != (1, 2)]
-    assert len(arrows) == len(expected) and heads.tolist() == [0, 1, 0] * len(expected)
+    assert len(arrows) == len(expected)
     for (tail, head), (i, j) in zip(arrows, expected):
         _assert_arrow_along(tail, head, (b[j], slope[i]), d[i, j], 1.0)
     with pytest.raises(ValueError, match="len\\(slope\\), len\\(b\\)"):
@@ -65,7 +74,7 @@ def test_quiver_arrows_on_a_non_square_grid_use_index_i_for_slope_and_j_for_b():
 def test_quiver_lengths_share_one_scale_with_square_root():
     b, slope = np.array([0.0, 1.0]), np.array([0.0])
     d = np.array([[[4.0, 0.0], [1.0, 0.0]]])
-    xs, _, _ = figs.quiver_arrows(b, slope, d, cell=1.0, reference=4.0)
+    xs, _ = figs.quiver_arrows(b, slope, d, cell=1.0, reference=4.0)
     assert xs[1] - xs[0] == pytest.approx(0.9) and xs[4] - xs[3] == pytest.approx(0.45)
 
 
@@ -86,9 +95,8 @@ def test_fields_figure_draws_each_method_at_its_grid_points(columns):
     fields, traj = _toy_fields()
     fig = figs.kunstner_fields_figure(fields, traj, NORMAL, columns=columns)
     for m, d in enumerate((fields.gd, fields.ngd, fields.ef)):
-        trace = _by_meta(fig, f"arrows:{m}")
-        assert trace.xaxis == ("x" if m == 0 else f"x{m + 1}")
-        arrows = _arrows(trace)
+        assert _by_meta(fig, f"arrows:{m}").xaxis == _by_meta(fig, f"heads:{m}").xaxis == ("x" if m == 0 else f"x{m + 1}")
+        arrows = _drawn_arrows(fig, m)
         assert len(arrows) == 12
         for (tail, head), (i, j) in zip(arrows, itertools.product(range(3), range(4))):
             _assert_arrow_along(tail, head, (fields.b[j], fields.slope[i]), d[i, j], 1.0)
@@ -111,7 +119,7 @@ def test_fields_figure_of_the_paper_matches_the_core(fig1):
                                       contours=(fig1.contour_b, fig1.contour_slope, fig1.contour_loss))
     cell = fields.b[1] - fields.b[0]
     for m, d in enumerate((fields.gd, fields.ngd, fields.ef)):
-        arrows = _arrows(_by_meta(fig, f"arrows:{m}"))
+        arrows = _drawn_arrows(fig, m)
         assert len(arrows) == 225
         for (tail, head), (i, j) in zip(arrows, itertools.product(range(15), range(15))):
             _assert_arrow_along(tail, head, (fields.b[j], fields.slope[i]), d[i, j], cell)

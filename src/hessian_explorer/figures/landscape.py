@@ -13,12 +13,13 @@ from hessian_explorer.figures.style import (CRITICAL_STYLE, OKABE_ITO, SEQUENTIA
                                            legend_below_axis, merge_layout)
 from hessian_explorer.plane import Field, Plane
 
-__all__ = ["contour_figure", "critical_rows", "surface_figure", "quiver_segments", "quiver_traces", "add_point",
+__all__ = ["contour_figure", "critical_rows", "surface_figure", "quiver_segments", "arrowheads", "quiver_traces", "add_point",
            "add_critical_points", "add_path", "value_limits", "CLICK_GRID", "CLICK_GRID_NAME", "NAN_COLOR"]
 
 CLICK_GRID_NAME = "click to move x₀"
 # Points per axis of the invisible click grid: x₀ moves in steps of 1/29 of the plotted range.
-# Every point is an SVG node the browser builds (1,600 at 40 per axis cost 0.15 s to draw).
+# Text points with no text: plotly finds the nearest for hover and selection as for markers, but
+# builds no marker for each (900 invisible markers took a sixth of the landscape map's drawing).
 CLICK_GRID = 30
 NAN_COLOR = "#bdbdbd"  # the plot background shows through where f is undefined
 
@@ -38,14 +39,14 @@ def value_limits(values: np.ndarray) -> tuple[float, float] | None:
 
 def quiver_segments(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray, cell: float | tuple[float, float],
                     *, reference: float | None = None, pivot: str = "middle"):
-    """Arrow polylines for a quiver: arrays ``(xs, ys, heads)``, ``nan`` breaks between arrows.
+    """Arrow polylines for a quiver: arrays ``(xs, ys)``, ``nan`` breaks between arrows.
 
-    Each arrow is a ``[tail, head, nan]`` triple in the order of the flattened inputs; ``heads``
-    is 1 at heads and 0 elsewhere (marker sizes). Arrow length is
-    ``cell·max(0.9·min(1, √(|g|/reference)), 0.12)`` along each axis's cell: a square root so small
-    vectors stay visible, one scale for every chart given the same ``reference`` (default: the
-    largest |g| here). ``pivot`` "middle" centres the arrow on its point, "tail" starts it there.
-    Zero or undefined vectors get no arrow.
+    Each arrow is a ``[tail, tip, nan]`` triple in the order of the flattened inputs, parallel to
+    its vector ``(u, v)`` in data coordinates and ``max(0.9·min(1, √(|g|/reference)), 0.12)``
+    cells long, measuring each axis in its own ``cell``: a square root so small vectors stay
+    visible, one scale for every chart given the same ``reference`` (default: the largest |g|
+    here). ``pivot`` "middle" centres the arrow on its point, "tail" starts it there. Zero or
+    undefined vectors get no arrow. :func:`arrowheads` adds the heads.
     """
     x, y, u, v = (np.ravel(np.asarray(a, dtype=float)) for a in (x, y, u, v))
     mag = np.hypot(u, v)
@@ -55,26 +56,60 @@ def quiver_segments(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray, 
         reference = mag.max() if mag.size else 1.0
     length = np.maximum(0.9 * np.minimum(1.0, np.sqrt(mag / reference)), 0.12)
     cx, cy = (cell, cell) if np.isscalar(cell) else cell
-    dx, dy = u / mag * length * cx, v / mag * length * cy
+    in_cells = np.hypot(u / cx, v / cy)
+    dx, dy = u / in_cells * length, v / in_cells * length
     start = 0.5 if pivot == "middle" else 0.0
     nan = np.full_like(x, np.nan)
     xs = np.column_stack([x - start * dx, x + (1 - start) * dx, nan]).ravel()
     ys = np.column_stack([y - start * dy, y + (1 - start) * dy, nan]).ravel()
-    heads = np.tile([0, 1, 0], len(x))
-    return xs, ys, heads
+    return xs, ys
 
 
-def quiver_traces(xs: np.ndarray, ys: np.ndarray, heads: np.ndarray, theme: Theme, name: str) -> list[go.Scatter]:
-    """Arrows from :func:`quiver_segments`: white on a wider black underlay, legible on light and
-    dark fills alike. The heads are markers (plotly turns them along the shaft on screen), drawn
-    once, white with a black edge: each marker is an SVG node, a line one path whatever its length."""
+# Arrowhead size in cells (see quiver_segments): length along the shaft, half-width across it.
+HEAD_LENGTH, HEAD_HALF_WIDTH = 0.34, 0.16
+
+
+def arrowheads(xs: np.ndarray, ys: np.ndarray, cell: float | tuple[float, float], scale: float = 1.0):
+    """Heads for the ``[tail, tip, nan]`` arrows of :func:`quiver_segments`: ``(sx, sy, hx, hy)``.
+
+    ``hx, hy`` are ``[tip, left, right, tip, nan]`` triangles for one filled trace, ``sx, sy`` the
+    shafts, ending where the heads begin. One path for all heads: a marker per head would be an
+    SVG node each, which plotly styles point by point at every draw. Every head has the same size
+    (``HEAD_LENGTH`` by twice ``HEAD_HALF_WIDTH`` cells, times ``scale``), so even a short arrow
+    shows its direction (its head then reaches back past its tail, and it has no shaft). Sizes are
+    in each axis's own cell, so on a chart of any aspect ratio a head stays on its shaft's line
+    (an affine map keeps the triangle's axis there); only its shape stretches with the aspect.
+    """
+    cx, cy = (cell, cell) if np.isscalar(cell) else cell
+    tail = np.column_stack([xs[0::3] / cx, ys[0::3] / cy])
+    tip = np.column_stack([xs[1::3] / cx, ys[1::3] / cy])
+    d = tip - tail
+    length = np.hypot(d[:, 0], d[:, 1])
+    along = d / np.where(length > 0, length, 1.0)[:, None]
+    base = tip - along * (HEAD_LENGTH * scale)
+    across = np.column_stack([-along[:, 1], along[:, 0]]) * (HEAD_HALF_WIDTH * scale)
+    nan = np.full(len(tip), np.nan)
+    corners = (tip, base + across, base - across, tip)
+    hx = np.column_stack([c[:, 0] for c in corners] + [nan]).ravel() * cx
+    hy = np.column_stack([c[:, 1] for c in corners] + [nan]).ravel() * cy
+    end = tip - along * np.minimum(HEAD_LENGTH * scale, length)[:, None]
+    sx, sy = np.array(xs, dtype=float), np.array(ys, dtype=float)
+    sx[1::3], sy[1::3] = end[:, 0] * cx, end[:, 1] * cy
+    return sx, sy, hx, hy
+
+
+def quiver_traces(xs: np.ndarray, ys: np.ndarray, cell: float | tuple[float, float], theme: Theme,
+                  name: str) -> list[go.Scatter]:
+    """Arrows from :func:`quiver_segments`: white shafts on a wider black underlay and white heads
+    with a black edge (:func:`arrowheads`), legible on light and dark fills alike."""
+    sx, sy, hx, hy = arrowheads(xs, ys, cell)
     return [
-        go.Scatter(x=xs, y=ys, mode="lines", name="", showlegend=False, hoverinfo="skip", legendgroup="quiver",
+        go.Scatter(x=sx, y=sy, mode="lines", name="", showlegend=False, hoverinfo="skip", legendgroup="quiver",
                    line=dict(color="black", width=theme.arrow_width * 2.4)),
-        go.Scatter(x=xs, y=ys, mode="lines+markers", name=name, line=dict(color="white", width=theme.arrow_width),
-                   hoverinfo="skip", legendgroup="quiver",
-                   marker=dict(symbol="arrow", angleref="previous", size=(theme.marker_size + 2) * heads,
-                               color="white", line=dict(width=theme.arrow_width * 0.7, color="black"))),
+        go.Scatter(x=sx, y=sy, mode="lines", name="", showlegend=False, hoverinfo="skip", legendgroup="quiver",
+                   line=dict(color="white", width=theme.arrow_width)),
+        go.Scatter(x=hx, y=hy, mode="lines", fill="toself", fillcolor="white", name=name, hoverinfo="skip",
+                   legendgroup="quiver", line=dict(color="black", width=theme.arrow_width * 0.7)),
     ]
 
 
@@ -83,8 +118,8 @@ def _quiver_traces(field_x, field_y, grad_xy, plane: Plane, theme: Theme) -> lis
     cell = ((plane.x_range[1] - plane.x_range[0]) / max(nx - 1, 1),
             (plane.y_range[1] - plane.y_range[0]) / max(len(field_y) - 1, 1))
     X, Y = np.meshgrid(field_x, field_y)
-    xs, ys, heads = quiver_segments(X, Y, grad_xy[..., 0], grad_xy[..., 1], cell)
-    return quiver_traces(xs, ys, heads, theme, "∇f (points uphill; length ∝ √|∇f|)")
+    xs, ys = quiver_segments(X, Y, grad_xy[..., 0], grad_xy[..., 1], cell)
+    return quiver_traces(xs, ys, cell, theme, "∇f (points uphill; length ∝ √|∇f|)")
 
 
 def add_point(fig: go.Figure, xy, theme: Theme, name: str = "x₀", **kwargs) -> go.Figure:
@@ -156,8 +191,7 @@ def contour_figure(field: Field, labels: tuple[str, str], theme: Theme, *, point
     if click_grid:
         gx, gy = np.meshgrid(np.linspace(*plane.x_range, click_grid), np.linspace(*plane.y_range, click_grid))
         fig.add_trace(go.Scatter(
-            x=gx.ravel(), y=gy.ravel(), mode="markers", name=CLICK_GRID_NAME, showlegend=False,
-            marker=dict(size=max(6, 560 // click_grid), opacity=0.0, color="white"),
+            x=gx.ravel(), y=gy.ravel(), mode="text", text="", name=CLICK_GRID_NAME, showlegend=False,
             hovertemplate=f"click to move x₀ here<br>({labels[0]}, {labels[1]}) = (%{{x:.3g}}, %{{y:.3g}})<extra></extra>",
         ))
     undefined = not np.isfinite(field.value).all()

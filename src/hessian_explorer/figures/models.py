@@ -133,8 +133,8 @@ def _sub(k: int) -> str:
 def _quiver(sl: LossSlice, theme: Theme, name: str) -> list[go.Scatter]:
     cell = ((sl.a[-1] - sl.a[0]) / max(len(sl.arrow_a) - 1, 1), (sl.b[-1] - sl.b[0]) / max(len(sl.arrow_b) - 1, 1))
     A, B = np.meshgrid(sl.arrow_a, sl.arrow_b)
-    xs, ys, heads = quiver_segments(A, B, sl.grad_a, sl.grad_b, cell)
-    return quiver_traces(xs, ys, heads, theme, name)
+    xs, ys = quiver_segments(A, B, sl.grad_a, sl.grad_b, cell)
+    return quiver_traces(xs, ys, cell, theme, name)
 
 
 def slice_figure(sl: LossSlice, labels: tuple[str, str], theme: Theme, *, angle_deg: float | None = None,

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from hessian_explorer.figures.landscape import quiver_segments
+from hessian_explorer.figures.landscape import arrowheads, quiver_segments
 from hessian_explorer.figures.matrices import symmetric_limit
 from hessian_explorer.figures.style import DIVERGING, OKABE_ITO, Theme, apply_theme, fmt
 from hessian_explorer.outer_product_examples import BlobProblem, FisherSandbox, GaussNewtonDemo, KunstnerFigure1
@@ -36,13 +36,13 @@ AXIS_LABELS = ("θ₀ (bias)", "θ₁ (slope)")
 
 
 def quiver_arrows(b: np.ndarray, slope: np.ndarray, d: np.ndarray, cell: float, reference: float):
-    """Arrow polylines ``(xs, ys, heads)`` for a field ``d`` (len(slope), len(b), 2).
+    """Arrow polylines ``(xs, ys)`` for a field ``d`` (len(slope), len(b), 2).
 
     Arrow [i, j] starts AT the grid point ``(b[j], slope[i])`` (matplotlib's pivot "tail", as in
     the paper), points along ``d[i, j]`` and is ``0.9 cell min(1, sqrt(|d| / reference))`` long
     (at least ``0.12 cell``): one scale for every panel that passes the same ``reference``, square
     root so short steps stay visible.  Zero or non-finite vectors get no arrow.  Arrows are
-    ``[tail, head, nan]`` triples in row-major order (i outer, j inner); ``heads`` marks the heads
+    ``[tail, tip, nan]`` triples in row-major order (i outer, j inner)
     (see :func:`~hessian_explorer.figures.landscape.quiver_segments`).
     Coordinates are rounded to ``DECIMALS`` places (a lighter chart; far below a pixel).
     """
@@ -51,8 +51,8 @@ def quiver_arrows(b: np.ndarray, slope: np.ndarray, d: np.ndarray, cell: float, 
         raise ValueError(f"field must have shape (len(slope), len(b), 2) = ({len(slope)}, {len(b)}, 2), "
                          f"got {d.shape}")
     B, S = np.meshgrid(np.asarray(b, dtype=float), np.asarray(slope, dtype=float))
-    xs, ys, heads = quiver_segments(B, S, d[..., 0], d[..., 1], cell, reference=reference, pivot="tail")
-    return np.round(xs, DECIMALS), np.round(ys, DECIMALS), heads
+    xs, ys = quiver_segments(B, S, d[..., 0], d[..., 1], cell, reference=reference, pivot="tail")
+    return np.round(xs, DECIMALS), np.round(ys, DECIMALS)
 
 
 def thin_path(path: np.ndarray, max_points: int = 250) -> np.ndarray:
@@ -123,12 +123,16 @@ def kunstner_fields_figure(fields: KunstnerVectorFields, trajectories: KunstnerT
                                  showscale=False, hoverinfo="skip", contours=dict(coloring="lines"),
                                  colorscale=[[0, "#9a9a9a"], [1, "#9a9a9a"]], line=dict(width=1),
                                  name="loss contours", showlegend=False), row, col)
-        xs, ys, heads = quiver_arrows(fields.b, fields.slope, d, cell, reference)
+        sx, sy, hx, hy = (np.round(a, DECIMALS) for a in arrowheads(*quiver_arrows(fields.b, fields.slope, d, cell,
+                                                                                    reference), cell, scale=0.8))
         fig.add_trace(go.Scatter(
-            x=xs, y=ys, mode="lines+markers", name="update direction", legendgroup="arrows", showlegend=first,
-            meta=f"arrows:{m}", line=dict(color=ARROW_COLOR, width=theme.arrow_width * 0.8),
-            marker=dict(symbol="arrow", angleref="previous", size=heads * theme.marker_size * 0.6,
-                        color=ARROW_COLOR, line=dict(width=0)), hoverinfo="skip"), row, col)
+            x=sx, y=sy, mode="lines", name="update direction", legendgroup="arrows", showlegend=False,
+            meta=f"arrows:{m}", line=dict(color=ARROW_COLOR, width=theme.arrow_width * 0.8), hoverinfo="skip"),
+            row, col)
+        fig.add_trace(go.Scatter(
+            x=hx, y=hy, mode="lines", fill="toself", fillcolor=ARROW_COLOR, name="update direction",
+            legendgroup="arrows", showlegend=first, meta=f"heads:{m}", line=dict(width=0), hoverinfo="skip"),
+            row, col)
         for k, (start, path) in enumerate(zip(trajectories.starts, paths)):
             color = START_COLORS[k % len(START_COLORS)]
             pts = np.round(thin_path(path, max_points), DECIMALS)
