@@ -4,7 +4,6 @@ each axis carries its own name."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from hessian_explorer import parse_function
 from hessian_explorer.figures.landscape import surface_figure, value_limits

@@ -146,7 +146,7 @@ def softmax_slice(
     True
     """
     centre = np.asarray(centre, dtype=float).reshape(-1)
-    P, D, F, K = model.n_params, model.n_features, model.n_free_classes, model.n_classes
+    P, D, F = model.n_params, model.n_features, model.n_free_classes
     _check_pair(i, j, P)
     if half_widths is None:
         h = max(2.5, 1.25 * max(abs(centre[i]), abs(centre[j])))
