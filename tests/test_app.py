@@ -161,3 +161,13 @@ def test_presentation_mode_stacks_the_map_above_the_tabs():
     assert not map_columns(projected) and projected.tabs
     (rows,) = tables(projected)
     assert len(rows) == 9
+
+
+def test_the_sidebar_formulas_are_drawn_when_opened():
+    at = open_app({"p": "rosenbrock"})
+    assert not at.sidebar.latex and [e.label for e in at.sidebar.expander if "in symbols" in e.label]
+    open_tab(at, "fn_symbols", True)
+    assert_no_exception(at)
+    f = at.session_state["_view"].function
+    shown = [el.value.strip("$\n") for el in at.sidebar.latex]  # st.latex wraps its body in $$ … $$
+    assert shown == [f"f = {f.latex}", rf"\nabla f = {f.gradient_latex}"]
