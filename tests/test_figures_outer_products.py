@@ -95,7 +95,8 @@ def test_fields_figure_draws_each_method_at_its_grid_points(columns):
     fields, traj = _toy_fields()
     fig = figs.kunstner_fields_figure(fields, traj, NORMAL, columns=columns)
     for m, d in enumerate((fields.gd, fields.ngd, fields.ef)):
-        assert _by_meta(fig, f"arrows:{m}").xaxis == _by_meta(fig, f"heads:{m}").xaxis == ("x" if m == 0 else f"x{m + 1}")
+        axis = "x" if m == 0 else f"x{m + 1}"
+        assert _by_meta(fig, f"arrows:{m}").xaxis == _by_meta(fig, f"heads:{m}").xaxis == axis
         arrows = _drawn_arrows(fig, m)
         assert len(arrows) == 12
         for (tail, head), (i, j) in zip(arrows, itertools.product(range(3), range(4))):
