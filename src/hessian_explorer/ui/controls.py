@@ -248,7 +248,7 @@ def _function_picker() -> tuple[Function, str, Preset | None]:
             apply_view(view_for_text(text, load_function), function_widgets=False)
     # Drawn when opened: a page without other formulas (the landscape) then loads no KaTeX (its
     # script, styles and fonts) on a first visit, 0.17 s sooner there (measured side by side).
-    symbols = st.expander("Gradient and Hessian in symbols", key="fn_symbols", on_change="rerun")
+    symbols = st.expander("f and ∇f in symbols", key="fn_symbols", on_change="rerun")
     if symbols.open:
         with symbols:
             st.latex(f"f = {function.latex}")
