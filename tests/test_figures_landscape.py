@@ -112,7 +112,9 @@ def test_the_map_arrows_point_uphill_and_the_click_grid_draws_nothing():
     tails = np.column_stack([shaft.x, shaft.y]).astype(float)[0::3]
     assert len(tips) == len(tails) == 100  # no arrow vanishes on this grid
     for tail, tip in zip(tails, tips):
-        g = f.gradient((tail + tip) / 2)  # pivot "middle": the arrow is centred on its grid point
+        x, y = (tail + tip) / 2  # pivot "middle": the arrow is centred on its grid point
+        a, b = x * x + y - 11, x + y * y - 7  # ∇f by hand, not by the package's kernels
+        g = np.array([4 * x * a + 2 * b, 2 * a + 4 * y * b])
         cos = (tip - tail) @ g / (np.linalg.norm(tip - tail) * np.linalg.norm(g))
         assert cos > 1 - 1e-9
     grid = next(t for t in fig.data if t.name == CLICK_GRID_NAME)
