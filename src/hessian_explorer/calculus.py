@@ -202,9 +202,20 @@ class Function:
     def _all_fn(self) -> Callable:
         return self._kernels["all"]
 
-    def compile(self) -> "Function":
-        """Build every numeric evaluator now (they are otherwise built on first use)."""
-        assert all(callable(fn) for fn in self._kernels.values())
+    def compile(self, fused: bool = False) -> "Function":
+        """Build every numeric evaluator now (they are otherwise built on first use).
+
+        ``fused=True`` also compiles each evaluator into one loop over the points with numba
+        (see :mod:`hessian_explorer.fused`; 0.1 to 0.3 s per evaluator, numba required): the same
+        numbers, several times faster on large batches. Evaluators the translation does not cover
+        stay numpy kernels.
+        """
+        kernels = self._kernels
+        if fused:
+            from hessian_explorer.fused import fuse
+
+            for kernel in kernels.values():
+                fuse(kernel)
         return self
 
     def _points(self, points) -> np.ndarray:

@@ -80,6 +80,12 @@ _COST_NS = {
 _DEFAULT_NS = 10.0
 # Per point and variable: copying the coordinates into the workspace and checking they are finite.
 _INPUT_NS = 0.7
+# A fused loop (fused.py) keeps values in registers: a call costs its numpy estimate less the
+# pass over memory, and at least _FUSED_MIN_NS. Sharing its batch between threads (the loop
+# releases the GIL) costs about FUSED_THREAD_NS.
+_PASS_NS = 0.3
+_FUSED_MIN_NS = 0.05
+FUSED_THREAD_NS = 60_000
 # Integer powers up to this are products (binary powering); larger ones call numpy.power.
 _MAX_PRODUCT_POWER = 16
 
@@ -181,6 +187,7 @@ class Layout:
     constants: dict[int, float]
     call_ns: tuple[float, ...] = (_DEFAULT_NS,)
     flags_tell: bool = False  # finite input and no floating-point flag imply a finite table
+    fused_ns: float = _DEFAULT_NS  # estimated cost per point of the fused loop (see fused.py)
 
     @functools.cached_property
     def point_ns(self) -> float:
@@ -459,11 +466,14 @@ def _generate(cse: tuple, n: int, rows: Sequence[Sequence[int]]) -> Callable:
     header += [f"o{r} = _O[{r}]" for r in sorted({r for t in rows for r in t}) if f"o{r}" in used]
     source = "def _kernel(_W, _O):\n" + "".join(f"    {line}\n" for line in header + em.lines or ["pass"])
     fn = _exec(source)
+    fn.statements = tuple(em.lines)  # what fused.fuse translates into one compiled loop
     call_ns = tuple(sum(_COST_NS.get(name, _DEFAULT_NS) for name in re.findall(r"\b(_[a-z]+)\(", line))
                     for line in em.lines)
+    calls = [_COST_NS.get(name, _DEFAULT_NS) for name in re.findall(r"\b(_[a-z]+)\(", "\n".join(em.lines))]
     fn.layout = Layout(n=n, rows=1 + max((r for t in rows for r in t), default=-1), buffers=em.count,
                        constants=constants, call_ns=call_ns,
-                       flags_tell=not re.search(r"\b_(nan|inf)\b", source))
+                       flags_tell=not re.search(r"\b_(nan|inf)\b", source),
+                       fused_ns=sum(max(c - _PASS_NS, _FUSED_MIN_NS) for c in calls))
     return fn
 
 
@@ -663,10 +673,11 @@ def _fill_chunks(kernel: Callable, x: np.ndarray, table: np.ndarray, chunks: Ite
 
 class _Job:
     """Chunks that threads take in turn from a shared counter, so a thread that the OS leaves
-    waiting holds up at most one chunk; the caller's thread works too."""
+    waiting holds up at most one chunk; the caller's thread works too. ``run(chunks)`` fills the
+    chunks it is given (an iterator) in the calling thread."""
 
-    def __init__(self, kernel: Callable, x: np.ndarray, table: np.ndarray, bounds: list[tuple[int, int]], scan: bool):
-        self.kernel, self.x, self.table, self.bounds, self.scan = kernel, x, table, bounds, scan
+    def __init__(self, run: Callable[[Iterator[tuple[int, int]]], None], bounds: list[tuple[int, int]]):
+        self.run, self.bounds = run, bounds
         self._next = itertools.count()  # next() is atomic under the GIL
         self._left = len(bounds)
         self._lock = threading.Lock()
@@ -683,13 +694,20 @@ class _Job:
                     self.done.set()
 
     def work(self) -> None:
-        flags = _Flags(self.scan)
         try:
-            with flags.errstate():  # errstate is per thread
-                _fill_chunks(self.kernel, self.x, self.table, self._take(), self.bounds[0][1], flags)
+            self.run(self._take())
         except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
             self.error = err
             self.done.set()
+
+    def __call__(self, threads: int) -> None:
+        """Run on the caller's thread and ``threads - 1`` of the pool's; re-raise a thread's error."""
+        for _ in range(min(threads, len(self.bounds)) - 1):
+            _pool().submit(self.work)
+        self.work()
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
 
 
 def running_tasks() -> int | None:
@@ -733,17 +751,34 @@ def evaluate(kernel: Callable, x: np.ndarray) -> np.ndarray:
         table[r].fill(value if math.isfinite(value) else math.nan)
     if n_points == 0 or len(layout.constants) == layout.rows:
         return table
-    flags = _Flags(scan=not layout.flags_tell)
+    if (loop := getattr(kernel, "fused", None)) is not None:
+        _run_fused(loop, layout, np.ascontiguousarray(x, dtype=float), table)
+        return table
+    scan = not layout.flags_tell
+    bounds, parallel = _plan(layout, n_points)
+    if parallel:
+        def run(chunks: Iterator[tuple[int, int]]) -> None:
+            flags = _Flags(scan)
+            with flags.errstate():  # errstate is per thread
+                _fill_chunks(kernel, x, table, chunks, bounds[0][1], flags)
+
+        _Job(run, bounds)(THREADS)
+        return table
+    flags = _Flags(scan)
     with flags.errstate():
-        bounds, parallel = _plan(layout, n_points)
-        if parallel:
-            job = _Job(kernel, x, table, bounds, flags.scan)
-            for _ in range(min(THREADS, len(bounds)) - 1):
-                _pool().submit(job.work)
-            job.work()
-            job.done.wait()
-            if job.error is not None:
-                raise job.error
-            return table
         _fill_chunks(kernel, x, table, bounds, bounds[0][1], flags)
     return table
+
+
+def _run_fused(loop: Callable, layout: Layout, x: np.ndarray, table: np.ndarray) -> None:
+    """A fused kernel (see :mod:`hessian_explorer.fused`): one compiled loop that releases the GIL,
+    shared between threads in equal chunks when the batch is large enough to gain from them."""
+    if x.ndim != 2 or x.shape[1] != layout.n:  # the loop reads x flat, n numbers per point
+        raise ValueError(f"points must have shape (N, {layout.n}); got {x.shape}")
+    n_points = x.shape[0]
+    saved = n_points * layout.fused_ns * (1 - 1 / THREADS)
+    if THREADS < 2 or saved <= FUSED_THREAD_NS or not _cores_to_spare():
+        loop(x, table, 0, n_points)
+        return
+    bounds = _chunks(n_points, 2 * THREADS)  # a thread the OS leaves waiting holds up half its share
+    _Job(lambda chunks: [loop(x, table, lo, hi) for lo, hi in chunks], bounds)(THREADS)
