@@ -28,6 +28,10 @@ at every point. :func:`evaluate` runs it on an ``(N, n)`` batch:
   division by zero, invalid), so a chunk is scanned for non-finite values only when one was
   raised, its input was not finite, or the kernel has an infinite or ``nan`` constant.
 
+A kernel can also carry a compiled loop (``kernel.fused``, attached by
+:func:`hessian_explorer.fused.fuse`): :func:`evaluate` then runs that loop instead of the numpy
+calls, with the same result contract.
+
 The generated source contains only internal names (``w0``, ``t3``, ``o2``, numpy ufuncs) and float
 literals, never a name typed by a user; it can be read with ``inspect.getsource``. A node the
 generator does not know falls back to ``sympy.lambdify`` with the same table interface.
