@@ -18,7 +18,7 @@ from hypothesis import assume, given, settings
 from hessian_explorer import ExpressionError, fused, kernels, parse_function
 from hessian_explorer.calculus import Function
 from hessian_explorer.presets import PRESETS
-from test_kernels import EXPRESSIONS, HOSTILE_POINTS, V0, V1, reference
+from test_kernels import EXPRESSIONS, HOSTILE_POINTS, V0, V1, assert_matches_reference
 from test_parsing import SYMBOL, build, trees
 
 
@@ -42,13 +42,7 @@ def test_matches_lambdify_with_and_without_threads(n_points, threaded, monkeypat
     monkeypatch.setattr(kernels, "FUSED_THREAD_NS", -1)
     rng = np.random.default_rng(3)
     x = rng.normal(scale=2.0, size=(n_points, 2))
-    table = kernels.evaluate(_fused_kernel(EXPRESSIONS), x)
-    probe = np.unique(np.r_[0, n_points - 1, rng.integers(0, n_points, 40)])
-    expected = reference(EXPRESSIONS, x[probe])
-    got = table[:, probe]
-    assert np.array_equal(np.isnan(got), np.isnan(expected))
-    ok = ~np.isnan(expected)
-    np.testing.assert_allclose(got[ok], expected[ok], rtol=1e-12, atol=1e-300)
+    assert_matches_reference(kernels.evaluate(_fused_kernel(EXPRESSIONS), x), x, rng)
 
 
 def test_the_loop_is_the_numpy_kernels_statements_in_order():

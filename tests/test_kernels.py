@@ -68,7 +68,12 @@ def test_matches_lambdify_across_chunk_and_thread_boundaries(n_points, threaded,
     rng = np.random.default_rng(1)
     x = rng.normal(scale=2.0, size=(n_points, 2))
     kernel = kernels.compile_kernel(EXPRESSIONS, 2)
-    table = kernels.evaluate(kernel, x)
+    assert_matches_reference(kernels.evaluate(kernel, x), x, rng)
+
+
+def assert_matches_reference(table, x, rng):
+    """``table`` (of EXPRESSIONS at ``x``) against lambdify at the ends and 40 random points."""
+    n_points = len(x)
     probe = np.unique(np.r_[0, n_points - 1, rng.integers(0, n_points, 40)])
     expected = reference(EXPRESSIONS, x[probe])
     got = table[:, probe]

@@ -471,9 +471,9 @@ def _generate(cse: tuple, n: int, rows: Sequence[Sequence[int]]) -> Callable:
     source = "def _kernel(_W, _O):\n" + "".join(f"    {line}\n" for line in header + em.lines or ["pass"])
     fn = _exec(source)
     fn.statements = tuple(em.lines)  # what fused.fuse translates into one compiled loop
-    call_ns = tuple(sum(_COST_NS.get(name, _DEFAULT_NS) for name in re.findall(r"\b(_[a-z]+)\(", line))
-                    for line in em.lines)
-    calls = [_COST_NS.get(name, _DEFAULT_NS) for name in re.findall(r"\b(_[a-z]+)\(", "\n".join(em.lines))]
+    costs = [[_COST_NS.get(name, _DEFAULT_NS) for name in re.findall(r"\b(_[a-z]+)\(", line)] for line in em.lines]
+    call_ns = tuple(sum(line) for line in costs)
+    calls = [c for line in costs for c in line]
     fn.layout = Layout(n=n, rows=1 + max((r for t in rows for r in t), default=-1), buffers=em.count,
                        constants=constants, call_ns=call_ns,
                        flags_tell=not re.search(r"\b_(nan|inf)\b", source),
