@@ -169,3 +169,46 @@ def test_without_numba_the_error_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "numba", None)  # import numba now raises ImportError
     with pytest.raises(ImportError, match="pip install numba"):
         parse_function("x y").compile(fused=True)
+
+
+def _fast_exp(x: np.ndarray) -> np.ndarray:
+    import numba
+
+    from hessian_explorer._fastexp import exp
+
+    @numba.njit
+    def loop(x, out):
+        for i in range(x.size):
+            out[i] = exp(x[i])
+
+    out = np.empty_like(x)
+    loop(x, out)
+    return out
+
+
+def test_fast_exp_is_within_an_ulp_of_the_exact_value():
+    """Against mpmath at 40 digits, across the whole range: normal results, subnormal results,
+    and the reduction's edges (x near k ln2 / 2, where |r| is largest)."""
+    import mpmath
+
+    rng = np.random.default_rng(11)
+    half_steps = (np.arange(-2140, 2048) + 0.5) * np.log(2) / 2
+    x = np.concatenate([rng.uniform(-708.3, 709.7, 6000), rng.uniform(-1, 1, 2000), rng.uniform(-745, -708.4, 1000),
+                        half_steps[(half_steps > -745) & (half_steps < 709.7)], np.nextafter(half_steps[:500], 0)])
+    got = _fast_exp(x)
+    with mpmath.workdps(40):
+        exact = [mpmath.exp(mpmath.mpf(float(v))) for v in x]
+        ulps = [float(abs(mpmath.mpf(float(g)) - e) / np.spacing(float(e))) for g, e in zip(got, exact)]
+    assert max(ulps) <= 1.0
+
+
+def test_fast_exp_at_special_values():
+    x = np.array([0.0, -0.0, 1.0, np.log(2.0) * 10, 709.78, 709.79, -745.13, -745.14, -1e300, 1e300,
+                  np.inf, -np.inf, np.nan, 1e-300])
+    got = _fast_exp(x)
+    assert got[0] == 1.0 and got[1] == 1.0 and got[13] == 1.0
+    assert abs(got[2] - np.e) <= np.spacing(np.e)
+    assert abs(got[3] - 1024.0) <= np.spacing(1024.0)
+    assert np.isfinite(got[4]) and got[4] > 1.7e308 and got[5] == np.inf
+    assert got[6] == 5e-324 and got[7] == 0.0  # the smallest subnormal, then 0
+    assert got[8] == 0.0 and got[9] == np.inf and got[10] == np.inf and got[11] == 0.0 and np.isnan(got[12])

@@ -4,9 +4,9 @@ A kernel from :mod:`hessian_explorer.kernels` makes one pass over memory per num
 polynomials spend most of their time there (himmelblau's gradient: 14 passes). :func:`fuse`
 translates the same statements, in the same order, into the body of a loop over the points and
 compiles it with numba, so every intermediate value stays in a register. The arithmetic is the
-same operations in the same order, so the results are the same numbers; ``exp``, ``sin`` and the
-other functions come from the C library instead of numpy's own loops (they can differ in the last
-bit).
+same operations in the same order, so the results are the same numbers, except that ``sin``,
+``log`` and the other functions come from the C library instead of numpy's own loops, and ``exp``
+from :mod:`hessian_explorer._fastexp`, one LLVM can vectorise (these can differ in the last bit).
 
 Opt-in and optional: numba is not a requirement of the app (compiling costs 0.1 to 0.3 s per
 kernel, more than the app's grids take to evaluate with numpy). ``Function.compile(fused=True)``
@@ -42,7 +42,7 @@ _STATEMENTS = (
 # numpy's ufuncs on scalars in numba; everything else (arithmetic) is an ufunc too, so a
 # statement means what it means in the numpy kernel.
 _UFUNCS = ("add", "subtract", "multiply", "divide", "negative", "power", "sin", "cos", "tan", "arcsin",
-           "arccos", "arctan", "sinh", "cosh", "tanh", "log", "absolute", "sign", "exp", "sqrt")
+           "arccos", "arctan", "sinh", "cosh", "tanh", "log", "absolute", "sign", "sqrt")  # exp: _fastexp
 _SIGNATURE = "void(float64[:, ::1], float64[:, ::1], int64, int64)"
 
 
@@ -79,16 +79,18 @@ def loop_source(statements: tuple[str, ...], n: int, rows: tuple[int, ...]) -> s
 def _namespace() -> dict:
     import numba
 
+    from hessian_explorer._fastexp import exp
+
     @numba.njit(nogil=True, error_model="numpy")
     def sigmoid(x):  # as special.np_sigmoid, one point at a time
-        z = math.exp(-abs(x))
+        z = exp(-abs(x))
         return 1.0 / (1.0 + z) if x >= 0 else z / (1.0 + z)
 
     @numba.njit(nogil=True, error_model="numpy")
     def softplus(x):  # as special.np_softplus
-        return np.maximum(x, 0.0) + math.log1p(math.exp(-abs(x)))
+        return np.maximum(x, 0.0) + math.log1p(exp(-abs(x)))
 
-    return {**{f"_{name}": getattr(np, name) for name in _UFUNCS},
+    return {**{f"_{name}": getattr(np, name) for name in _UFUNCS}, "_exp": exp,
             "_sigmoid": sigmoid, "_softplus": softplus, "_inf": math.inf, "_nan": math.nan}
 
 

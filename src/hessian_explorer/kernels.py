@@ -85,11 +85,12 @@ _DEFAULT_NS = 10.0
 # Per point and variable: copying the coordinates into the workspace and checking they are finite.
 _INPUT_NS = 0.7
 # A fused loop (fused.py) keeps values in registers: a call costs its numpy estimate less the
-# pass over memory, and at least _FUSED_MIN_NS. Sharing its batch between threads (the loop
-# releases the GIL) costs about FUSED_THREAD_NS.
+# pass over memory, and at least _FUSED_MIN_NS; exp is _fastexp's (vectorised). Sharing its batch
+# between threads (the loop releases the GIL) costs about FUSED_THREAD_NS.
 _PASS_NS = 0.3
 _FUSED_MIN_NS = 0.05
-FUSED_THREAD_NS = 60_000
+_FUSED_COST_NS = {"_exp": 2.1}
+FUSED_THREAD_NS = 100_000
 # Integer powers up to this are products (binary powering); larger ones call numpy.power.
 _MAX_PRODUCT_POWER = 16
 
@@ -471,13 +472,14 @@ def _generate(cse: tuple, n: int, rows: Sequence[Sequence[int]]) -> Callable:
     source = "def _kernel(_W, _O):\n" + "".join(f"    {line}\n" for line in header + em.lines or ["pass"])
     fn = _exec(source)
     fn.statements = tuple(em.lines)  # what fused.fuse translates into one compiled loop
-    costs = [[_COST_NS.get(name, _DEFAULT_NS) for name in re.findall(r"\b(_[a-z]+)\(", line)] for line in em.lines]
-    call_ns = tuple(sum(line) for line in costs)
-    calls = [c for line in costs for c in line]
+    names = [re.findall(r"\b(_[a-z]+)\(", line) for line in em.lines]
+    call_ns = tuple(sum(_COST_NS.get(name, _DEFAULT_NS) for name in line) for line in names)
+    fused_ns = sum(_FUSED_COST_NS.get(name, max(_COST_NS.get(name, _DEFAULT_NS) - _PASS_NS, _FUSED_MIN_NS))
+                   for line in names for name in line)
     fn.layout = Layout(n=n, rows=1 + max((r for t in rows for r in t), default=-1), buffers=em.count,
                        constants=constants, call_ns=call_ns,
                        flags_tell=not re.search(r"\b_(nan|inf)\b", source),
-                       fused_ns=sum(max(c - _PASS_NS, _FUSED_MIN_NS) for c in calls))
+                       fused_ns=fused_ns)
     return fn
 
 
