@@ -206,7 +206,7 @@ class Function:
         """Build every numeric evaluator now (they are otherwise built on first use).
 
         ``fused=True`` also compiles each evaluator into one loop over the points with numba
-        (see :mod:`hessian_explorer.fused`; 0.1 to 0.3 s per evaluator, numba required): the same
+        (see :mod:`hessian_explorer.fused`; 0.1 to 0.5 s per evaluator, numba required): the same
         numbers, several times faster on large batches. Evaluators the translation does not cover
         stay numpy kernels.
         """

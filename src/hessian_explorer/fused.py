@@ -8,7 +8,7 @@ same operations in the same order, so the results are the same numbers, except t
 ``log`` and the other functions come from the C library instead of numpy's own loops, and ``exp``
 from :mod:`hessian_explorer._fastexp`, one LLVM can vectorise (these can differ in the last bit).
 
-Opt-in and optional: numba is not a requirement of the app (compiling costs 0.1 to 0.3 s per
+Opt-in and optional: numba is not a requirement of the app (compiling costs 0.1 to 0.5 s per
 kernel, more than the app's grids take to evaluate with numpy). ``Function.compile(fused=True)``
 fuses a function's kernels for notebooks and large batches; :func:`kernels.evaluate` then runs the
 fused loop, shared between threads for large batches, with the same result contract: non-finite
