@@ -157,18 +157,25 @@ def _scanned_always(f: Function) -> Callable:
     return kernel
 
 
+def two_functions(tree) -> tuple[Function, Function]:
+    """Two separate :class:`Function` objects of a random expression in x and y, the first
+    compiled; a hypothesis example whose expression the package refuses is skipped."""
+    expr = build(tree)
+    symbols = tuple(SYMBOL[name] for name in ("x", "y"))
+    try:
+        first, second = Function(expr, symbols), Function(expr, symbols)
+        first.compile()
+    except ExpressionError:
+        assume(False)
+    return first, second
+
+
 @settings(max_examples=150, deadline=None)
 @given(trees(variables=("x", "y")))
 def test_flags_find_every_non_finite_result(tree):
     """Value, gradient and Hessian at overflowing, singular and non-finite points, a chunk each:
     the same table as scanning every chunk, and never an infinity."""
-    expr = build(tree)
-    symbols = tuple(SYMBOL[name] for name in ("x", "y"))
-    try:
-        flagged, scanned = Function(expr, symbols), Function(expr, symbols)
-        flagged.compile()
-    except ExpressionError:
-        assume(False)
+    flagged, scanned = two_functions(tree)
     with pytest.MonkeyPatch.context() as mp:  # a chunk per point: finite points are not scanned
         mp.setattr(kernels, "CHUNK", 1)
         mp.setattr(kernels, "MIN_CHUNK", 1)
