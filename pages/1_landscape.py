@@ -40,7 +40,7 @@ with layout.guard("the landscape"):
         fig = contour_figure(field, view.labels, view.theme, point=view.point, quiver=arrows,
                              critical=critical, click_grid=CLICK_GRID, title="f with ∇f arrows")
         st.plotly_chart(fig, key="landscape_map", selection_mode="points",
-                        on_select=partial(on_chart_click, "landscape_map", plane.ix, plane.iy))
+                        on_select=partial(on_chart_click, "landscape_map", plane.ix, plane.iy), theme=None)
         if not field.valid.all():
             st.caption("Grey areas: f or its derivatives are undefined there (for example log of a negative number).")
     with right:
@@ -60,7 +60,7 @@ with layout.guard("the landscape"):
                 st.plotly_chart(surface_figure(field, view.labels, view.theme, point=view.point,
                                                value=float(ev.value), gradient=ev.gradient,
                                                title="Surface and tangent plane at x₀"),
-                                key="landscape_surface")
+                                key="landscape_surface", theme=None)
     c1, c2, c3 = st.columns(3)
     c1.metric("f at x₀", fmt(ev.value))
     c2.metric("|∇f| at x₀", fmt(float((ev.gradient ** 2).sum() ** 0.5)))

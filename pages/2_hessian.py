@@ -36,7 +36,7 @@ with layout.guard("the Hessian"):
     left, right = st.columns([5, 6])
     with left:
         st.plotly_chart(hessian_heatmap(analysis.hessian, names, view.theme, title="H at x₀ (red > 0, blue < 0)"),
-                        key="hessian_heatmap")
+                        key="hessian_heatmap", theme=None)
     with right:
         st.caption(f"x₀: {describe_point(view)}")
         c1, c2, c3 = st.columns(3)
@@ -74,7 +74,7 @@ with layout.guard("the Hessian"):
             fig = quadratic_model_figure(field, local, model, axes, view.labels, view.theme, click_grid=CLICK_GRID,
                                          title="f (filled) and its quadratic model q near x₀")
             st.plotly_chart(fig, key="hessian_model", selection_mode="points",
-                            on_select=partial(on_chart_click, "hessian_model", plane.ix, plane.iy))
+                            on_select=partial(on_chart_click, "hessian_model", plane.ix, plane.iy), theme=None)
             st.caption("Inside the lightened disc, dashed orange: contours of the quadratic model q; solid: f "
                        "at the same levels. Where they agree, q is a good model of f. The black axes are the "
                        "eigenvectors of H (in this plane): the ellipses or hyperbolas of q line up with them. "
@@ -82,7 +82,7 @@ with layout.guard("the Hessian"):
         with c2:
             st.plotly_chart(curvature_map_figure(field, codes, view.labels, view.theme, point=view.point,
                                                  title="Curvature type of H at each point"),
-                            key="hessian_curvature_map")
+                            key="hessian_curvature_map", theme=None)
             st.caption("Convex: all eigenvalues > 0 (a bowl); concave: all < 0 (a dome); saddle: both signs; "
                        "degenerate: an eigenvalue is 0; undefined: f or its derivatives are undefined there.")
 

@@ -42,8 +42,8 @@ def show_matrices(view, c) -> bool:
         st.info(f"Here H ≠ ∇f∇fᵀ: they differ by up to {fmt(c.max_difference)} in an entry.",
                 icon=":material/compare_arrows:")
     left, right = st.columns([3, 2])
-    left.plotly_chart(figures.matrices_figure(c, view.function.variables, view.theme), key="mis_pair")
-    right.plotly_chart(figures.difference_figure(c, view.function.variables, view.theme), key="mis_diff")
+    left.plotly_chart(figures.matrices_figure(c, view.function.variables, view.theme), key="mis_pair", theme=None)
+    right.plotly_chart(figures.difference_figure(c, view.function.variables, view.theme), key="mis_diff", theme=None)
     st.caption("Both matrices share one colour scale centred at 0 (blue negative, white 0, red positive); "
                "the difference has its own scale, also centred at 0.")
     st.markdown(figures.facts_markdown(c))
@@ -77,7 +77,7 @@ def show_curvature(view, roses, c) -> None:
     v, ix, iy = view.direction, view.plane.ix, view.plane.iy
     in_plane = v[ix] ** 2 + v[iy] ** 2 > 1 - 1e-9
     angle = float(np.degrees(np.arctan2(v[iy], v[ix])) % 360.0) if in_plane else None
-    st.plotly_chart(figures.curvature_figure(roses, view.theme, view.labels, angle), key="mis_rose")
+    st.plotly_chart(figures.curvature_figure(roses, view.theme, view.labels, angle), key="mis_rose", theme=None)
     true_c, naive_c = c.along(v)
     st.markdown(
         f"Along the sidebar's direction v̂: **v̂ᵀHv̂ = {fmt(true_c)}** "
@@ -103,7 +103,7 @@ def show_newton(view) -> None:
     # side by side on a laptop; stacked in presentation mode, where the map needs the full width
     left, right = layout.side_by_side(view.presentation, (3, 2))
     left.plotly_chart(fig, key="mis_newton", selection_mode="points",
-                      on_select=partial(on_chart_click, "mis_newton", plane.ix, plane.iy))
+                      on_select=partial(on_chart_click, "mis_newton", plane.ix, plane.iy), theme=None)
     for run in runs:
         right.markdown(figures.newton_sentence(run))
     if paths_coincide(runs):

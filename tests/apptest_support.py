@@ -48,13 +48,18 @@ def tables(at: AppTest) -> list[list[list[str]]]:
 
 def chart_specs(at: AppTest) -> list[dict]:
     """The plotly figure JSON of every chart on the page, in page order."""
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    return [_spec(el) for el in at.get("plotly_chart")]
 
 
 def chart(at: AppTest, key: str) -> dict:
     """The plotly figure JSON of the one chart whose widget key is ``key``."""
     (found,) = [el for el in at.get("plotly_chart") if el.proto.id.endswith(key)]
-    return json.loads(found.proto.spec)
+    return _spec(found)
+
+
+def _spec(element) -> dict:
+    assert element.proto.theme == "", "charts are drawn with theme=None (the figure's own look)"
+    return json.loads(element.proto.spec)
 
 
 def array(value: Any) -> np.ndarray:

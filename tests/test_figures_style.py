@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -9,6 +12,8 @@ import pytest
 from plotly.subplots import make_subplots
 
 from hessian_explorer.figures.style import NORMAL, PRESENTATION, TEMPLATE, apply_theme, merge_layout
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _mixed_figure() -> go.Figure:
@@ -99,5 +104,20 @@ def test_the_slim_template_is_plotly_white_for_the_traces_the_app_draws():
     assert style._plotly_white() == white
     spec = pio.templates[TEMPLATE].to_plotly_json()
     assert spec["data"] == {kind: white["data"][kind] for kind in style._TRACE_TYPES}
-    assert spec["layout"] == {k: v for k, v in white["layout"].items() if k not in ("geo", "ternary")}
+    layout = {k: v for k, v in white["layout"].items() if k not in ("geo", "ternary")}
+    assert spec["layout"] == layout | {"font": {**white["layout"]["font"], "family": style.FONT_FAMILY}}
     go.Figure(go.Heatmap(z=[[1.0]]), layout=dict(template=TEMPLATE))  # plotly accepts it by name
+
+
+def test_every_chart_is_drawn_in_the_figures_own_theme():
+    """Every ``plotly_chart`` call in the app passes ``theme=None``: ``apply_theme`` is the whole look,
+    and Streamlit's chart theme (automatic axis margins on every axis) made the browser draw each
+    chart a second time. AppTest checks the same on the charts the page tests read
+    (``apptest_support.chart_specs``)."""
+    files = [*sorted((ROOT / "pages").glob("*.py")), ROOT / "app.py", *sorted((ROOT / "src").rglob("*.py"))]
+    calls = [(path.name, node.lineno, node) for path in files for node in ast.walk(ast.parse(path.read_text("utf-8")))
+             if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "plotly_chart"]
+    assert len(calls) >= 30  # the pages' charts were found
+    for name, line, call in calls:
+        theme = [k.value for k in call.keywords if k.arg == "theme"]
+        assert len(theme) == 1 and isinstance(theme[0], ast.Constant) and theme[0].value is None, f"{name}:{line}"

@@ -79,9 +79,12 @@ def _slim_template() -> go.layout.Template:
     white = _plotly_white()
     data = {kind: white["data"][kind] for kind in _TRACE_TYPES}
     layout = {key: value for key, value in white["layout"].items() if key not in ("geo", "ternary")}
+    layout["font"] = {**layout.get("font", {}), "family": FONT_FAMILY}
     return go.layout.Template(data=data, layout=layout, _validate=False)  # plotly's own values
 
 
+# The app's own text face (Streamlit's), so that charts and page read as one.
+FONT_FAMILY = '"Source Sans", "Source Sans Pro", sans-serif'
 _TRACE_TYPES = ("bar", "contour", "heatmap", "scatter", "scatter3d", "scatterpolar", "surface")
 TEMPLATE = "hessian_explorer"
 pio.templates[TEMPLATE] = _slim_template()
@@ -138,7 +141,9 @@ def apply_theme(fig: go.Figure, theme: Theme, title: str | None = None, height: 
     """
     spec = {"data": [trace.to_plotly_json() for trace in fig.data], "layout": fig.layout.to_plotly_json()}
     size = theme.font_size
-    # Explicit axis fonts: Streamlit's chart theme would otherwise shrink ticks and axis titles.
+    # Pages draw charts with ``theme=None``: this theme is the whole look (Streamlit's chart theme
+    # would shrink ticks and titles, and its automatic axis margins cost every chart a second
+    # drawing in the browser).
     def axis() -> dict:  # a new dict each time: a scene's three axes must not share one
         return {"tickfont": {"size": size}, "title": {"font": {"size": size}}}
 
@@ -155,7 +160,7 @@ def apply_theme(fig: go.Figure, theme: Theme, title: str | None = None, height: 
         "hoverlabel": {"font": {"size": size}},
     }
     if title:
-        updates["title"] = {"text": title, "font": {"size": theme.title_size}, "x": 0.01}
+        updates["title"] = {"text": title, "font": {"size": theme.title_size, "weight": 600}, "x": 0.01}
     merge_layout(spec["layout"], updates)
     if layout:  # validated: plotly turns names such as "RdBu_r" into the colour lists plotly.js needs
         merge_layout(spec["layout"], go.Layout(layout).to_plotly_json())
