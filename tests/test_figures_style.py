@@ -57,7 +57,7 @@ def test_extra_layout_is_merged_last_and_validated():
                                                   margin=dict(t=123), legend=dict(y=-0.2)))
     scale = themed.layout.coloraxis.colorscale
     assert isinstance(scale, tuple) and scale[0][1] == "rgb(5,48,97)"  # a named scale, expanded for plotly.js
-    assert themed.layout.margin.t == 123 and themed.layout.margin.l == 10  # merged, not replaced
+    assert themed.layout.margin.t == 123 and themed.layout.margin.b == 10  # merged, not replaced
     assert themed.layout.legend.y == -0.2 and themed.layout.legend.font.size == NORMAL.font_size
     with pytest.raises(ValueError):
         apply_theme(fig, NORMAL, layout=dict(not_a_layout_property=1))
@@ -121,3 +121,31 @@ def test_every_chart_is_drawn_in_the_figures_own_theme():
     for name, line, call in calls:
         theme = [k.value for k in call.keywords if k.arg == "theme"]
         assert len(theme) == 1 and isinstance(theme[0], ast.Constant) and theme[0].value is None, f"{name}:{line}"
+
+
+@pytest.mark.parametrize("values, chars", [
+    ([-5, 5], 2), ([0, 400], 3), ([-500, 500], 4), ([0, 0.03], 5), ([-1, 1], 4), ([0, 20000], 5),
+    ([np.array([[1.0, np.nan], [3.0, 4.0]])], 3), ([["x", "θ₀"]], 2), ([None, None], 4),
+])
+def test_tick_label_length_follows_plotlys_automatic_ticks(values, chars):
+    from hessian_explorer.figures.style import _tick_chars
+
+    # e.g. -500..500 -> ticks every 200: "−400" is the longest; 0..0.03 -> every 0.005: "0.025"
+    assert _tick_chars(values) == chars
+
+
+@pytest.mark.parametrize("theme", [NORMAL, PRESENTATION])
+def test_margins_are_reserved_for_titled_axes_and_colour_bars(theme):
+    """A map's y labels and title, x title and colour bar get their margins up front (measured
+    in Chromium: tests/test_browser.py checks plotly keeps them), and the bar sits at the plot's edge."""
+    fig = go.Figure(go.Contour(x=[-5, 5], y=[-5, 5], z=[[0, 1], [2, -500]], colorbar=dict(thickness=18)))
+    themed = apply_theme(fig, theme, "map", layout=dict(xaxis=dict(title=dict(text="x")),
+                                                        yaxis=dict(title=dict(text="y"), range=[-5, 5])))
+    m, size = themed.layout.margin, theme.font_size
+    assert m.l == round(0.55 * 2 * size + 1.3 * size + 31)  # "−4": two characters
+    assert m.b == round(1.9 * size + 30) and m.t == 60
+    assert m.r == round(2 * 20 + 18 + 0.55 * 4 * size + 10)  # "−400"
+    bar = themed.data[0].colorbar
+    assert (bar.x, bar.xanchor, bar.xpad) == (1.0, "left", 20)
+    plain = apply_theme(go.Figure(go.Scatter(x=[0, 1], y=[0, 1])), theme)  # untitled: labels only
+    assert plain.layout.margin.b == 10 and plain.layout.margin.l == round(0.55 * 3 * size + 10)  # "0.2"

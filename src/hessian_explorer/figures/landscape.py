@@ -9,8 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from hessian_explorer.critical import CriticalPoint
-from hessian_explorer.figures.style import (CRITICAL_STYLE, OKABE_ITO, SEQUENTIAL, Theme, apply_theme, fmt,
-                                           legend_below_axis, merge_layout)
+from hessian_explorer.figures.style import (CRITICAL_STYLE, OKABE_ITO, SEQUENTIAL, Theme, apply_theme,
+                                           bottom_for_legend_row, fmt, legend_below_axis, merge_layout)
 from hessian_explorer.plane import Field, Plane
 
 __all__ = ["contour_figure", "critical_rows", "surface_figure", "quiver_segments", "arrowheads", "quiver_traces",
@@ -195,7 +195,7 @@ def contour_figure(field: Field, labels: tuple[str, str], theme: Theme, *, point
             hovertemplate=f"click to move x₀ here<br>({labels[0]}, {labels[1]}) = (%{{x:.3g}}, %{{y:.3g}})<extra></extra>",
         ))
     undefined = not np.isfinite(field.value).all()
-    bottom = 40 + 3 * theme.font_size  # room for the legend below the axis
+    bottom = bottom_for_legend_row(theme)
     return apply_theme(fig, theme, title, layout=merge_layout(dict(
         xaxis=dict(title=dict(text=labels[0]), range=list(plane.x_range), showgrid=False, zeroline=False),
         yaxis=dict(title=dict(text=labels[1]), range=list(plane.y_range), showgrid=False, zeroline=False),

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import plotly
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -22,7 +24,7 @@ import plotly.io as pio
 # found by tests/test_isolation.py). tests/test_startup.py checks that no page imports it.
 
 __all__ = ["Theme", "NORMAL", "PRESENTATION", "theme_for", "OKABE_ITO", "DIVERGING", "SEQUENTIAL",
-           "CRITICAL_STYLE", "apply_theme", "merge_layout", "legend_below_axis", "fmt"]
+           "CRITICAL_STYLE", "apply_theme", "merge_layout", "legend_below_axis", "bottom_for_legend_row", "fmt"]
 
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "Cividis"
@@ -142,8 +144,7 @@ def apply_theme(fig: go.Figure, theme: Theme, title: str | None = None, height: 
     spec = {"data": [trace.to_plotly_json() for trace in fig.data], "layout": fig.layout.to_plotly_json()}
     size = theme.font_size
     # Pages draw charts with ``theme=None``: this theme is the whole look (Streamlit's chart theme
-    # would shrink ticks and titles, and its automatic axis margins cost every chart a second
-    # drawing in the browser).
+    # would shrink ticks and titles, and with it plotly took 40% longer to draw the Hessian page).
     def axis() -> dict:  # a new dict each time: a scene's three axes must not share one
         return {"tickfont": {"size": size}, "title": {"font": {"size": size}}}
 
@@ -164,8 +165,98 @@ def apply_theme(fig: go.Figure, theme: Theme, title: str | None = None, height: 
     merge_layout(spec["layout"], updates)
     if layout:  # validated: plotly turns names such as "RdBu_r" into the colour lists plotly.js needs
         merge_layout(spec["layout"], go.Layout(layout).to_plotly_json())
+    _reserve_margins(spec, size)
     spec["layout"]["template"] = copy.deepcopy(_TEMPLATE_SPEC)
     return go.Figure(spec, _validate=False)
+
+
+# -- margins -------------------------------------------------------------------------------------
+# plotly grows a margin that its tick labels, axis titles or colour bar do not fit, and then draws
+# the whole chart again (``automargin``): on a cold page that second drawing was a third of the
+# browser's plotting time. Reserving what they need up front keeps to one drawing; an estimate
+# that falls short only costs the redraw, never a clipped label. Widths are in font sizes of the
+# app's face (Source Sans: digits and signs are about half an em wide).
+_CHAR = 0.55  # width of a tick-label character, in font sizes
+_COLORBAR_PAD = 20  # px between the plot and its colour bar (the bar sits at the plot's right edge)
+
+
+def _reserve_margins(spec: dict, size: float) -> None:
+    layout, data = spec["layout"], spec["data"]
+    margin = layout.setdefault("margin", {})
+    need: dict[str, float] = {}
+    for key, axis in layout.items():
+        if key.rstrip("0123456789") not in ("xaxis", "yaxis") or not isinstance(axis, dict):
+            continue
+        if axis.get("showticklabels") is False or axis.get("visible") is False:
+            continue
+        titled = bool((axis.get("title") or {}).get("text"))
+        if key[0] == "y" and axis.get("side", "left") == "left":
+            labels = _CHAR * _tick_chars(_axis_values(key, axis, data)) * size
+            need["l"] = max(need.get("l", 0), labels + (1.3 * size + 31 if titled else 10))
+            if titled:  # the top tick label's upper half
+                need["t"] = max(need.get("t", 0), 0.75 * size + 12)
+        elif key[0] == "x" and axis.get("side", "bottom") == "bottom" and titled:
+            need["b"] = max(need.get("b", 0), 1.9 * size + 30)
+    for bar, values in _colorbars(layout, data):
+        bar.setdefault("x", 1.0)
+        bar.setdefault("xanchor", "left")
+        bar.setdefault("xpad", _COLORBAR_PAD)
+        if bar["x"] == 1.0 and bar["xanchor"] == "left":
+            labels = bar.get("ticktext")
+            chars = max(map(len, map(str, labels))) if labels else _tick_chars(values)
+            width = 2 * bar["xpad"] + bar.get("thickness", 30) + _CHAR * chars * size + 10
+            need["r"] = max(need.get("r", 0), width)
+    for side, px in need.items():
+        margin[side] = max(margin.get(side, 10), int(round(px)))
+
+
+def _axis_values(key: str, axis: dict, data: list[dict]):
+    """The values an axis shows: its tick texts, its fixed range, its categories, or its data's range."""
+    if axis.get("ticktext") is not None:
+        return [list(map(str, axis["ticktext"]))]
+    if axis.get("range") is not None:
+        return axis["range"]
+    letter, ref = key[0], key[0] + key[5:]
+    found = [trace.get(letter) for trace in data if trace.get(letter + "axis", letter) == ref]
+    return [v for v in found if v is not None]
+
+
+def _colorbars(layout: dict, data: list[dict]):
+    """(colorbar dict, the values it spans) for every colour bar the figure shows."""
+    for name, axis in layout.items():
+        if name.startswith("coloraxis") and isinstance(axis, dict) and axis.get("showscale", True):
+            yield axis.setdefault("colorbar", {}), [axis.get("cmin"), axis.get("cmax")]
+    for trace in data:
+        if trace.get("type") in ("heatmap", "contour") and trace.get("showscale", True) and "coloraxis" not in trace:
+            values = [trace.get("zmin"), trace.get("zmax")] if trace.get("zmin") is not None else trace.get("z")
+            yield trace.setdefault("colorbar", {}), values
+
+
+def _tick_chars(values) -> int:
+    """Characters of the longest tick label plotly's automatic ticks would give ``values`` (arrays
+    or numbers): text as it is, numbers at a 1-2-5 step of about six ticks (4 when unknown)."""
+    numbers, text = [], 0
+    for v in values if isinstance(values, (list, tuple)) else [values]:
+        if v is None:
+            continue
+        array = np.asarray(v).ravel()
+        if array.dtype.kind in "fiu":
+            numbers.append(array.astype(float))
+        else:  # labels (or a mix): as written
+            text = max(text, max((len(str(x)) for x in array if x is not None), default=0))
+    finite = np.concatenate(numbers) if numbers else np.empty(0)
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0 or finite.min() == finite.max():
+        return text or 4
+    lo, hi = float(finite.min()), float(finite.max())
+    if max(abs(lo), abs(hi)) >= 1e4:
+        return max(text, 5)  # "−20k": plotly shortens big numbers with SI prefixes
+    raw = (hi - lo) / 6
+    scale = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * scale for m in (1, 2, 5, 10) if m * scale >= raw * (1 - 1e-9))
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    ticks = np.arange(math.ceil(lo / step), math.floor(hi / step) + 1) * step
+    return max(text, max((len(f"{t:.{decimals}f}") for t in ticks), default=4))
 
 
 def _top_margin(title: str | None) -> int:
@@ -178,6 +269,12 @@ def legend_below_axis(theme: Theme, margin_bottom: float, title: str | None = No
     fixed fraction of the plot collided with the axis title in presentation mode."""
     plot = theme.height - _top_margin(title) - margin_bottom
     return -(3.8 * theme.font_size + 4) / plot
+
+
+def bottom_for_legend_row(theme: Theme) -> int:
+    """Bottom margin that holds the x axis and one row of legend under it (:func:`legend_below_axis`),
+    measured in Chromium at both font sizes: plotly need not grow it and draw the chart again."""
+    return round(5 * theme.font_size + 34)
 
 
 def fmt(x: float, digits: int = 4) -> str:
