@@ -16,8 +16,7 @@ import plotly.graph_objects as go
 from hessian_explorer.analysis import EIG_ATOL, EIG_RTOL, Curvature, Definiteness, PointAnalysis, Verdict
 from hessian_explorer.figures.landscape import NAN_COLOR, add_point, contour_figure, value_limits
 from hessian_explorer.figures.matrices import matrix_heatmap
-from hessian_explorer.figures.style import (CRITICAL_STYLE, OKABE_ITO, Theme, apply_theme, bottom_for_legend_row, fmt,
-                                           legend_below_axis, merge_layout)
+from hessian_explorer.figures.style import CRITICAL_STYLE, OKABE_ITO, Theme, apply_theme, fmt, merge_layout
 from hessian_explorer.plane import Field, Plane
 from hessian_explorer.taylor import QuadraticModel
 
@@ -89,11 +88,8 @@ def quadratic_model_figure(field: Field, local: Field, model: QuadraticModel, ax
     undefined.
     """
     plane, lp = field.plane, local.plane
-    bottom = bottom_for_legend_row(theme)
     fig = contour_figure(field, labels, theme, click_grid=click_grid, title=title, layout=merge_layout(dict(
-        legend=dict(orientation="h", yanchor="top", y=legend_below_axis(theme, bottom, title), x=0,
-                    traceorder="normal", itemwidth=60, bgcolor="rgba(255,255,255,0)"),
-        margin=dict(b=bottom)), _true_shape(plane)))
+        legend=dict(traceorder="normal", itemwidth=60, bgcolor="rgba(255,255,255,0)")), _true_shape(plane)))
     x0 = plane.project(model.point)
     radii = np.array([(lp.x_range[1] - lp.x_range[0]) / 2, (lp.y_range[1] - lp.y_range[0]) / 2])
     if model.defined:

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from hessian_explorer.critical import CriticalPoint
 from hessian_explorer.figures.style import (CRITICAL_STYLE, OKABE_ITO, SEQUENTIAL, Theme, apply_theme,
-                                           bottom_for_legend_row, fmt, legend_below_axis, merge_layout)
+                                           fmt, legend_row_below, merge_layout)
 from hessian_explorer.plane import Field, Plane
 
 __all__ = ["contour_figure", "critical_rows", "surface_figure", "quiver_segments", "arrowheads", "quiver_traces",
@@ -195,14 +195,11 @@ def contour_figure(field: Field, labels: tuple[str, str], theme: Theme, *, point
             hovertemplate=f"click to move x₀ here<br>({labels[0]}, {labels[1]}) = (%{{x:.3g}}, %{{y:.3g}})<extra></extra>",
         ))
     undefined = not np.isfinite(field.value).all()
-    bottom = bottom_for_legend_row(theme)
     return apply_theme(fig, theme, title, layout=merge_layout(dict(
         xaxis=dict(title=dict(text=labels[0]), range=list(plane.x_range), showgrid=False, zeroline=False),
         yaxis=dict(title=dict(text=labels[1]), range=list(plane.y_range), showgrid=False, zeroline=False),
         plot_bgcolor=NAN_COLOR if undefined else "white", clickmode="event+select",
-        legend=dict(orientation="h", yanchor="top", y=legend_below_axis(theme, bottom, title), x=0,
-                    bgcolor="rgba(255,255,255,0.8)"),
-        margin=dict(b=bottom),
+        **legend_row_below(theme, title, bgcolor="rgba(255,255,255,0.8)"),
     ), layout or {}))
 
 

@@ -24,7 +24,7 @@ import plotly.io as pio
 # found by tests/test_isolation.py). tests/test_startup.py checks that no page imports it.
 
 __all__ = ["Theme", "NORMAL", "PRESENTATION", "theme_for", "OKABE_ITO", "DIVERGING", "SEQUENTIAL",
-           "CRITICAL_STYLE", "apply_theme", "merge_layout", "legend_below_axis", "bottom_for_legend_row", "fmt"]
+           "CRITICAL_STYLE", "apply_theme", "merge_layout", "legend_row_below", "fmt"]
 
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "Cividis"
@@ -165,7 +165,7 @@ def apply_theme(fig: go.Figure, theme: Theme, title: str | None = None, height: 
     merge_layout(spec["layout"], updates)
     if layout:  # validated: plotly turns names such as "RdBu_r" into the colour lists plotly.js needs
         merge_layout(spec["layout"], go.Layout(layout).to_plotly_json())
-    _reserve_margins(spec, size)
+    _reserve_margins(spec, axes, size)
     spec["layout"]["template"] = copy.deepcopy(_TEMPLATE_SPEC)
     return go.Figure(spec, _validate=False)
 
@@ -180,13 +180,13 @@ _CHAR = 0.55  # width of a tick-label character, in font sizes
 _COLORBAR_PAD = 20  # px between the plot and its colour bar (the bar sits at the plot's right edge)
 
 
-def _reserve_margins(spec: dict, size: float) -> None:
+def _reserve_margins(spec: dict, axes: set[str], size: float) -> None:
+    """Grow ``spec``'s margins (never shrink them) to what its cartesian ``axes`` and colour bars need."""
     layout, data = spec["layout"], spec["data"]
     margin = layout.setdefault("margin", {})
     need: dict[str, float] = {}
-    for key, axis in layout.items():
-        if key.rstrip("0123456789") not in ("xaxis", "yaxis") or not isinstance(axis, dict):
-            continue
+    for key in axes:
+        axis = layout.get(key, {})
         if axis.get("showticklabels") is False or axis.get("visible") is False:
             continue
         titled = bool((axis.get("title") or {}).get("text"))
@@ -201,9 +201,8 @@ def _reserve_margins(spec: dict, size: float) -> None:
         bar.setdefault("x", 1.0)
         bar.setdefault("xanchor", "left")
         bar.setdefault("xpad", _COLORBAR_PAD)
-        if bar["x"] == 1.0 and bar["xanchor"] == "left":
-            labels = bar.get("ticktext")
-            chars = max(map(len, map(str, labels))) if labels else _tick_chars(values)
+        if bar["x"] == 1.0 and bar["xanchor"] == "left":  # not placed by its figure
+            chars = _tick_chars(_tick_texts(bar) or values)
             width = 2 * bar["xpad"] + bar.get("thickness", 30) + _CHAR * chars * size + 10
             need["r"] = max(need.get("r", 0), width)
     for side, px in need.items():
@@ -212,13 +211,18 @@ def _reserve_margins(spec: dict, size: float) -> None:
 
 def _axis_values(key: str, axis: dict, data: list[dict]):
     """The values an axis shows: its tick texts, its fixed range, its categories, or its data's range."""
-    if axis.get("ticktext") is not None:
-        return [list(map(str, axis["ticktext"]))]
+    if texts := _tick_texts(axis):
+        return texts
     if axis.get("range") is not None:
         return axis["range"]
     letter, ref = key[0], key[0] + key[5:]
     found = [trace.get(letter) for trace in data if trace.get(letter + "axis", letter) == ref]
     return [v for v in found if v is not None]
+
+
+def _tick_texts(axis: dict) -> list | None:
+    """An axis's (or colour bar's) own tick labels, as one array of text, if it sets them."""
+    return None if axis.get("ticktext") is None else [list(map(str, axis["ticktext"]))]
 
 
 def _colorbars(layout: dict, data: list[dict]):
@@ -263,18 +267,17 @@ def _top_margin(title: str | None) -> int:
     return 60 if title else 20
 
 
-def legend_below_axis(theme: Theme, margin_bottom: float, title: str | None = None) -> float:
-    """``legend.y`` (paper units, with ``yanchor="top"``) that starts a legend under the x axis's
-    tick labels and title at any font size: they take about 3.8 font sizes of height, and a
-    fixed fraction of the plot collided with the axis title in presentation mode."""
-    plot = theme.height - _top_margin(title) - margin_bottom
-    return -(3.8 * theme.font_size + 4) / plot
-
-
-def bottom_for_legend_row(theme: Theme) -> int:
-    """Bottom margin that holds the x axis and one row of legend under it (:func:`legend_below_axis`),
-    measured in Chromium at both font sizes: plotly need not grow it and draw the chart again."""
-    return round(5 * theme.font_size + 34)
+def legend_row_below(theme: Theme, title: str | None = None, **legend) -> dict:
+    """Layout (``legend`` and bottom ``margin``) for one row of legend under the x axis, at any font
+    size: the axis's tick labels and title take about 3.8 font sizes of height (a fixed fraction of
+    the plot collided with the title in presentation mode), and the margin holds them and the row,
+    as measured in Chromium at both font sizes, so plotly need not grow it and draw the chart again.
+    ``legend`` adds or overrides legend settings."""
+    bottom = round(5 * theme.font_size + 34)
+    plot = theme.height - _top_margin(title) - bottom
+    return {"legend": {"orientation": "h", "yanchor": "top", "y": -(3.8 * theme.font_size + 4) / plot, "x": 0,
+                       **legend},
+            "margin": {"b": bottom}}
 
 
 def fmt(x: float, digits: int = 4) -> str:
