@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from hessian_explorer import parse_function
 from hessian_explorer.figures.style import fmt
@@ -76,11 +77,13 @@ def assert_view(pg, *, formula: str | None, preset: str | None, x0: tuple[float,
         pg.screenshot(path=str(ARTIFACTS / "isolation-failure.png"), full_page=True)
         raise
     assert pg.locator('[data-testid="stException"]').count() == 0
+    # Like the number boxes below, a text box can show its value a moment after the metric
+    # (a frontend effect; seen once in CI as an empty formula box): expect() waits up to 10 s.
     if formula is not None:
-        assert pg.locator(".st-key-fn_text input").input_value() == formula
+        expect(pg.locator(".st-key-fn_text input")).to_have_value(formula, timeout=10_000)
         assert pg.locator(".st-key-preset").count() == 0
     if preset is not None:
-        assert pg.locator(".st-key-preset input").input_value() == preset
+        expect(pg.locator(".st-key-preset input")).to_have_value(preset, timeout=10_000)
         assert pg.locator(".st-key-fn_text").count() == 0
     try:  # the number boxes can show their new value a moment after the metric (frontend effects)
         pg.wait_for_function(
