@@ -69,7 +69,7 @@ class Config:
     presets: tuple[str, ...] = ()  # empty: every preset
     reps: int = 5  # timed reruns per page and preset
     model_reps: int = 8
-    browser_rounds: int = 3
+    browser_rounds: int = 5  # cold starts per page: a page moves by ±0.1 between single runs here
     browser_pages: tuple[str, ...] = tuple(PAGES)
     settle: float = 1.0  # seconds every chart must stay drawn before the clock's reading counts
     browser_budget: float = 420.0  # seconds: no new round of cold starts after this
