@@ -43,10 +43,48 @@ def test_the_chart_chunk_of_the_installed_streamlit_is_found():
     assert (Path(st.__file__).parent / "static" / "static" / "js" / chunk).is_file()
 
 
+def test_the_preload_asks_for_the_chart_chunk_and_the_modules_it_needs_that_the_page_has_not_loaded():
+    """The chunk's own imports are requested with it (one after the other they waited for a busy
+    server); modules the page's entry script already loaded are left out. Checked here against
+    Streamlit's files read another way: ``html.parser`` for ``index.html``, ``import`` statements
+    found anywhere in the chunks."""
+    import html.parser
+    import re
+
+    folder = Path(st.__file__).parent / "static"
+
+    class Scripts(html.parser.HTMLParser):
+        loaded: set[str] = set()
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            url = attrs.get("href") if tag == "link" and attrs.get("rel") == "modulepreload" else (
+                attrs.get("src") if tag == "script" and attrs.get("type") == "module" else None)
+            if url:
+                self.loaded.add(url.rsplit("/", 1)[-1])
+
+    parser = Scripts()
+    parser.feed((folder / "index.html").read_text(encoding="utf-8"))
+    assert len(parser.loaded) > 10
+
+    def imports(name):
+        return set(re.findall(r'import[^;"]*?"\./([^"]+\.js)"', (folder / "static" / "js" / name).read_text()))
+
+    modules = layout._chart_modules()
+    chunk = layout._chart_chunk()
+    assert modules[-1] == chunk and len(set(modules)) == len(modules)
+    for name in modules:
+        assert (folder / "static" / "js" / name).is_file()
+        assert name not in parser.loaded
+        assert imports(name) <= parser.loaded | set(modules), f"{name} imports a module nobody loads first"
+    assert set(modules[:-1]) <= imports(chunk) | {m for name in modules for m in imports(name)}
+
+
 def test_a_sessions_first_run_asks_the_browser_for_the_chart_library_once():
     at = open_app()
     bodies = [h.proto.body for h in at.get("html")]
-    assert len(bodies) == 1 and layout._chart_chunk() in bodies[0] and "import(" in bodies[0]
+    assert len(bodies) == 1 and "import(" in bodies[0]
+    assert all(f'"{name}"' in bodies[0] for name in layout._chart_modules())
     at.run()
     assert not [h for h in at.get("html") if "import(" in h.proto.body]
 
@@ -123,3 +161,4 @@ print(sorted(m for m in ("pandas", "pyarrow") if m in sys.modules))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]"
+

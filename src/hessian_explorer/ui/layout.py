@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import json
 import logging
 import re
 from pathlib import Path
@@ -30,25 +31,63 @@ h1 { font-size: 2.8rem !important; } h2 { font-size: 2.2rem !important; } h3 { f
 # first chart arrives, after the script has done its imports and sums. Importing the same chunk
 # at the start of a session overlaps that second with the server's work; the module is then
 # already there when the charts come. The chunk's name is hashed per Streamlit release, so it is
-# read from Streamlit's own static folder; the script holds nothing else (no user text). The
-# element is hidden, so it takes no room and nothing moves when the next run drops it.
+# read from Streamlit's own static folder, and so are the few small modules it imports that the
+# page has not loaded yet: requested together with the chunk, they are there when it has been
+# parsed (one after the other, each waited 0.1-0.25 s for a server busy with the first run, and
+# plotly.js could not start before the last had come). The script holds nothing else (no user
+# text). The element is hidden, so it takes no room and nothing moves when the next run drops it.
 _CHART_CHUNK = re.compile(r"PlotlyChart\.[A-Za-z0-9_-]+\.js")
+_MODULE = r"([A-Za-z0-9_.-]+\.js)"
+_PAGE_MODULES = re.compile(  # what index.html loads: the entry script and the modules it preloads
+    rf'<(?:link rel="modulepreload"|script type="module")[^>]*?\s(?:href|src)="\./static/js/{_MODULE}"')
+_IMPORTS_AT_HEAD = re.compile(r'(?:import\s*(?:[\w$*{}\s,]*?from\s*)?"\./[A-Za-z0-9_.-]+\.js";?)+')
+_IMPORTED = re.compile(rf'"\./{_MODULE}"')
 _PRELOAD = """<span id="hx-preload"></span>
 <style>[data-testid="stElementContainer"]:has(#hx-preload) {{ display: none; }}</style>
 <script>
 (() => {{
   const entry = document.querySelector('script[type="module"][src*="/static/js/index."]');
-  if (entry) import(new URL("{chunk}", entry.src).href).catch(() => {{}});
+  if (entry) for (const name of {modules}) import(new URL(name, entry.src).href).catch(() => {{}});
 }})();
 </script>"""
+
+
+def _static_folder() -> Path:
+    return Path(st.__file__).parent / "static"
+
+
+def _imports(name: str) -> list[str]:
+    """The modules a bundled frontend chunk imports statically: its file opens with them."""
+    with open(_static_folder() / "static" / "js" / name, encoding="utf-8", errors="replace") as file:
+        head = _IMPORTS_AT_HEAD.match(file.read(1 << 16))
+    return _IMPORTED.findall(head.group()) if head else []
 
 
 @functools.cache
 def _chart_chunk() -> str | None:
     """File name of the frontend's plotly chunk in the installed Streamlit, if there is exactly one."""
-    folder = Path(st.__file__).parent / "static" / "static" / "js"
+    folder = _static_folder() / "static" / "js"
     names = [p.name for p in folder.glob("PlotlyChart.*.js") if _CHART_CHUNK.fullmatch(p.name)]
     return names[0] if len(names) == 1 else None
+
+
+@functools.cache
+def _chart_modules() -> tuple[str, ...]:
+    """The chart chunk, last, after the modules it needs that the page has not loaded yet (those
+    ``index.html`` does not name); just the chunk if Streamlit's files cannot be read."""
+    if (chunk := _chart_chunk()) is None:
+        return ()
+    try:
+        loaded = {chunk, *_PAGE_MODULES.findall((_static_folder() / "index.html").read_text(encoding="utf-8"))}
+        needed, todo = [], _imports(chunk)
+        while todo:
+            if (module := todo.pop(0)) not in loaded:
+                loaded.add(module)
+                needed.append(module)
+                todo += _imports(module)
+    except OSError:
+        needed = []
+    return (*needed, chunk)
 
 
 @functools.cache
@@ -59,8 +98,8 @@ def _preload_html() -> str | None:
         runs_scripts = "unsafe_allow_javascript" in inspect.signature(st.html).parameters
     except (TypeError, ValueError):
         runs_scripts = False
-    chunk = _chart_chunk()
-    return _PRELOAD.format(chunk=chunk) if runs_scripts and chunk is not None else None
+    modules = _chart_modules()
+    return _PRELOAD.format(modules=json.dumps(list(modules))) if runs_scripts and modules else None
 
 
 def preload_charts() -> None:
@@ -80,8 +119,10 @@ def ensure_entrypoint() -> None:
     Streamlit starts every server process in its legacy "pages/ folder" mode until some run
     calls ``st.navigation``; a first visit straight to ``/landscape`` would then run the page
     file alone, without ``app.py`` (no URL state, no wide layout). Pages call this first, before
-    their heavy imports: it switches the process to ``st.navigation`` mode, starts the browser
-    loading the chart library, and reruns, which goes through ``app.py``.
+    their heavy imports: it switches the process to ``st.navigation`` mode and reruns, which goes
+    through ``app.py``. The chart library's preload is left to that run: the browser drops this
+    run's elements when the rerun starts, often before it has drawn them, and the preload's script
+    then never ran.
     """
     try:
         from streamlit.runtime.pages_manager import PagesManager
@@ -89,7 +130,6 @@ def ensure_entrypoint() -> None:
         return
     if getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
-        preload_charts()
         st.rerun()
 
 
