@@ -12,7 +12,7 @@ from hessian_explorer.ui import layout
 # arrive during a busy run, against 0.2 s at 0.5 ms (and 15 ms with the server idle).
 sys.setswitchinterval(0.0005)
 
-st.set_page_config(page_title="Hessian Explorer", page_icon="📐", layout="wide")
+st.set_page_config(page_title="Hessian Explorer", page_icon=":material/square_foot:", layout="wide")
 layout.preload_charts()  # a session's first run: the browser loads plotly while this run imports and computes
 
 from hessian_explorer.ui import cache, controls  # after the preload: these import numpy and plotly
@@ -25,7 +25,7 @@ page = st.navigation({
 })
 controls.keep_state()
 for problem in controls.init_from_url():
-    st.warning(problem, icon="🔗")
+    st.warning(problem, icon=":material/link:")
 st.session_state.pop("_view", None)
 try:
     page.run()

@@ -37,7 +37,7 @@ with layout.guard("the curvature along v"):
     d = directional_curvature(f, view.point, view.direction, width, plane.ix, plane.iy)
     if not d.defined:
         st.warning("f, ∇f or H is undefined at x₀ (for example the log of a negative number). "
-                   "Move x₀ back into the domain of f.", icon="✋")
+                   "Move x₀ back into the domain of f.", icon=":material/back_hand:")
         st.stop()
 
     with summary:
@@ -61,7 +61,7 @@ with layout.guard("the curvature along v"):
                    "Near t = 0 the true slice follows the green parabola (from H), not the purple one (from ∇f∇fᵀ).")
     if f.n < 2:
         right.info("f has one variable, so there is only one direction (v̂ = +1; −1 bends the same way): "
-                "no curvature rose or contour map here, and v̂ᵀHv̂ is simply f″(x₀).", icon="ℹ️")
+                "no curvature rose or contour map here, and v̂ᵀHv̂ is simply f″(x₀).", icon=":material/info:")
     else:
         with right:
             field = cache.field_for(*view.key, plane)

@@ -112,7 +112,8 @@ with layout.guard("the least-squares fit"):
         st.warning(f"Solved, but ΦᵀΦ is ill-conditioned (condition number {fmt(fit.condition_number, 2)}): about "
                    f"{fit.digits_lost} of the 16 significant digits of θ̂ are lost to rounding.")
     else:
-        st.success("H is positive definite (every eigenvalue > 0), so θ̂ is the unique minimum.")
+        st.success("H is positive definite (every eigenvalue > 0), so θ̂ is the unique minimum.",
+                   icon=":material/check_circle:")
     tabs = st.tabs(TABS, key="lr_tab", on_change="rerun")
     if tabs[0].open:
         with tabs[0]:

@@ -138,6 +138,24 @@ def test_an_older_streamlit_without_script_support_gets_no_preload(monkeypatch):
     assert sent == []
 
 
+def test_no_page_loads_streamlits_emoji_catalogue_on_arrival():
+    """Streamlit compiles a regular expression of every emoji (44 ms, on a fresh server's first
+    visit) the first time an icon is an emoji, or an alert without an icon shows any non-ASCII
+    text. The app's icons are Material icons, and the alerts a page shows on arrival have one."""
+    code = f"""
+import sys
+from streamlit.testing.v1 import AppTest
+for page in {[spec.file for spec in page_table.PAGES]!r}:
+    at = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=90)
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "streamlit.emojis" not in sys.modules, page
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
 def test_no_page_or_tab_imports_pandas():
     """Tables are Markdown: pandas (and pyarrow) cost a third of a second on a first visit, and a
     half-imported pandas seen by plotly's validators in another session's thread breaks figures."""

@@ -242,7 +242,7 @@ def _function_picker() -> tuple[Function, str, Preset | None]:
             function = load_function(text)
             ss["_last_text"] = text
         except ExpressionError as err:
-            st.error(f"Not accepted: {err}. Still showing the last valid function.", icon="✋")
+            st.error(f"Not accepted: {err}. Still showing the last valid function.", icon=":material/back_hand:")
             text, function = _last_valid_function()
         if tuple(ss.get("_vars", ())) != function.variables:
             apply_view(view_for_text(text, load_function), function_widgets=False)
@@ -292,7 +292,7 @@ def _point_and_plane(function: Function) -> tuple[np.ndarray, Plane]:
                           (ss["yr_lo"], ss["yr_hi"]) if n > 1 else (-1.0, 1.0), int(ss["density"]))
             ss["_last_plane"] = plane
         except ValueError as err:
-            st.error(f"{err}. Keeping the previous range.", icon="✋")
+            st.error(f"{err}. Keeping the previous range.", icon=":material/back_hand:")
             last = ss.get("_last_plane")
             plane = Plane(tuple(point), ix, iy, last.x_range, last.y_range, last.density) if (
                 last is not None and last.n == n and (last.ix, last.iy) == (ix, iy)) else Plane(
@@ -317,7 +317,7 @@ def _direction(function: Function, text: str, point: np.ndarray, plane: Plane) -
         try:
             v = unit(values)
         except ValueError:
-            st.error("v must not be zero; using the x-axis direction.", icon="✋")
+            st.error("v must not be zero; using the x-axis direction.", icon=":material/back_hand:")
             v = angle_direction(0.0, n, plane.ix, plane.iy)
     args = (text, function.variables, tuple(point), plane.ix, plane.iy)
     st.caption("Point v along:")
