@@ -54,7 +54,9 @@ def test_the_preload_asks_for_the_chart_chunk_and_the_modules_it_needs_that_the_
     folder = Path(st.__file__).parent / "static"
 
     class Scripts(html.parser.HTMLParser):
-        loaded: set[str] = set()
+        def __init__(self):
+            super().__init__()
+            self.loaded: set[str] = set()
 
         def handle_starttag(self, tag, attrs):
             attrs = dict(attrs)
