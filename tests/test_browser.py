@@ -196,20 +196,26 @@ def test_refused_formula_keeps_last_function(server, page):
     page.screenshot(path=str(ARTIFACTS / "landscape-refused-input.png"), full_page=True)
 
 
-def test_a_fresh_servers_first_visit_starts_loading_plotly_with_its_first_run(browser):
-    """The benchmark's case: a new server, a visit straight to a page. That visit runs the page
-    file alone first, which reruns at once through app.py (ensure_entrypoint). The preload must
-    come from the second run, whose elements stay: the browser drops the first run's, often before
-    drawing them, and the preload's script then never ran."""
+def test_a_fresh_servers_first_visit_goes_through_app_py_and_starts_loading_plotly(browser):
+    """The benchmark's case: a new server, a visit straight to a page with a link's state. Streamlit
+    runs the page file alone first (its legacy pages/ mode), which reruns at once through app.py
+    (ensure_entrypoint): the page, its URL state and app.py's navigation must come through, and the
+    preload must come from the second run, whose elements stay (the browser drops the first run's,
+    often before drawing them, and the preload's script then never ran)."""
     from browser_support import streamlit_server
 
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
     try:
         with streamlit_server("first-visit") as url:
             pg = context.new_page()
-            pg.goto(f"{url}/hessian?p=himmelblau")
+            pg.goto(f"{url}/hessian?p=saddle&x0=0.25,-0.75")
             wait_idle(pg, charts=2)
             assert_healthy(pg)
+            assert pg.get_by_text("Page not found").count() == 0
+            assert pg.locator("h1").first.inner_text().startswith("The Hessian at x")
+            assert metric_value(pg, "f at x₀") == "-0.5"  # 0.25² − 0.75²
+            assert re.search(r"/hessian\?p=saddle&x0=0\.25(%2C|,)-0\.75", pg.url)
+            assert pg.locator('[data-testid="stSidebarNav"] a').count() == len(PAGES)  # app.py's navigation
             assert pg.locator("#hx-preload").count() == 1, "the preload is not among the elements drawn"
             fetched = pg.evaluate("() => performance.getEntriesByType('resource').map(e => e.name.split('/').pop())")
             assert fetched.count(layout._chart_chunk()) == 1
