@@ -37,11 +37,11 @@ h1 { font-size: 2.8rem !important; } h2 { font-size: 2.2rem !important; } h3 { f
 # plotly.js could not start before the last had come). The script holds nothing else (no user
 # text). The element is hidden, so it takes no room and nothing moves when the next run drops it.
 _CHART_CHUNK = re.compile(r"PlotlyChart\.[A-Za-z0-9_-]+\.js")
-_MODULE = r"([A-Za-z0-9_.-]+\.js)"
+_MODULE = r"[A-Za-z0-9_.-]+\.js"  # a frontend module's file name
 _PAGE_MODULES = re.compile(  # what index.html loads: the entry script and the modules it preloads
-    rf'<(?:link rel="modulepreload"|script type="module")[^>]*?\s(?:href|src)="\./static/js/{_MODULE}"')
-_IMPORTS_AT_HEAD = re.compile(r'(?:import\s*(?:[\w$*{}\s,]*?from\s*)?"\./[A-Za-z0-9_.-]+\.js";?)+')
-_IMPORTED = re.compile(rf'"\./{_MODULE}"')
+    rf'<(?:link rel="modulepreload"|script type="module")[^>]*?\s(?:href|src)="\./static/js/({_MODULE})"')
+_IMPORTS_AT_HEAD = re.compile(rf'(?:import\s*(?:[\w$*{{}}\s,]*?from\s*)?"\./{_MODULE}";?)+')
+_IMPORTED = re.compile(rf'"\./({_MODULE})"')
 _PRELOAD = """<span id="hx-preload"></span>
 <style>[data-testid="stElementContainer"]:has(#hx-preload) {{ display: none; }}</style>
 <script>
@@ -53,6 +53,7 @@ _PRELOAD = """<span id="hx-preload"></span>
 
 
 def _static_folder() -> Path:
+    """Streamlit's frontend: ``index.html``, and the modules in ``static/js``."""
     return Path(st.__file__).parent / "static"
 
 
