@@ -1,5 +1,5 @@
 """Page 3: curvature along a direction: v̂ᵀHv̂, the slice with its two parabolas, the curvature rose,
-and the index derivation from the lecture slides with the numbers at x₀."""
+and (opened on demand) the index derivation from the lecture slides with the numbers at x₀."""
 
 from hessian_explorer.ui.layout import ensure_entrypoint
 
@@ -104,7 +104,12 @@ with layout.guard("the curvature along v"):
             st.caption("Your v̂ leaves this plane, so it is not marked on the rose; set its other components "
                        "to 0 to bring it in.")
 
-    st.subheader("Why it is v̂ᵀHv̂: the index derivation from the slides")
-    for caption, tex in derivation_latex(d, f.variables):
-        st.markdown(caption)
-        st.latex(tex)
+    # Collapsed until asked for, and run only when open: its six formulas made the browser load and
+    # lay out the LaTeX renderer (script, styles, fonts) before it drew any chart of a first visit.
+    derivation = st.expander("Why it is v̂ᵀHv̂: the index derivation from the slides, with the numbers at x₀",
+                             key="curv_derivation", on_change="rerun")
+    if derivation.open:
+        with derivation:
+            for caption, tex in derivation_latex(d, f.variables):
+                st.markdown(caption)
+                st.latex(tex)

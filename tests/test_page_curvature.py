@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_support import array, chart_specs, metric, open_app, type_function
+from apptest_support import array, assert_clean, chart_specs, metric, open_app, open_tab, type_function
 from hessian_explorer.figures.curvature import DIAL_NAME
 from hessian_explorer.presets import PRESETS
 
@@ -32,9 +32,24 @@ def test_every_preset_renders(at, key):
     assert at.title[0].value == "Curvature along a direction"
     assert any("v̂ = v/|v|" in m.value for m in at.markdown)
     assert len(at.get("plotly_chart")) == 4  # slice, map, rose, curvature vs angle
-    assert len(at.main.latex) == 6  # the derivation (the sidebar has its own)
+    assert not at.main.latex  # the derivation is collapsed on arrival, and runs only when opened
     for label in ("v̂ = v/|v|", "slope ∇f·v̂", "curvature v̂ᵀHv̂", "naive (∇f·v̂)²"):
         assert metric(at, label) not in ("", "undefined")
+
+
+def test_the_derivation_runs_only_when_opened_and_shows_the_numbers_at_x0(at):
+    at.sidebar.selectbox(key="preset").set_value("elongated").run()
+    at.sidebar.slider(key="angle").set_value(90.0).run()
+    (derivation,) = [e for e in at.main.expander if e.label.startswith("Why it is v̂ᵀHv̂")]
+    assert not derivation.children and not at.main.latex
+    open_tab(at, "curv_derivation", True)
+    assert_clean(at)
+    steps = [el.value.strip("$\n") for el in at.main.latex]
+    assert len(steps) == 6 and all(el.value for el in at.main.markdown)
+    assert steps[-3].startswith(r"H\hat v =") and steps[-2].endswith("= 20")  # v̂ᵀHv̂ along (0, 1)
+    at.sidebar.slider(key="angle").set_value(0.0).run()  # stays open, with the new numbers
+    assert_clean(at)
+    assert at.main.latex[-2].value.strip("$\n").endswith("= 2")
 
 
 def test_angle_changes_the_curvature_and_the_charts_agree(at):
