@@ -138,6 +138,19 @@ def test_slice_figure_plots_f_on_the_line_and_the_two_parabolas(text, point, v):
     assert [t for t in fig.data if t.name == "x₀"][0].y[0] == pytest.approx(f0)
 
 
+@pytest.mark.parametrize("theme", [NORMAL, PRESENTATION])
+def test_slice_legend_is_a_list_with_its_margin_reserved(saddle, theme):
+    """One legend entry per row, so the bottom margin holds every row whatever the chart's width
+    (the browser test checks plotly keeps it); the x₀ entry adds one row."""
+    f, d = saddle
+    with_point = slice_figure(d.slice, theme, value=d.value, title="t")
+    without = slice_figure(d.slice, theme, title="t")
+    assert with_point.layout.legend.orientation == "v" and len(with_point.data) == len(without.data) + 1 == 4
+    row = with_point.layout.margin.b - without.layout.margin.b
+    assert row == pytest.approx(1.3 * theme.font_size + 3, abs=1)  # plotly's row, measured in Chromium
+    assert with_point.layout.margin.r > 10  # the last t tick label sits on the plot's right edge
+
+
 def test_slice_map_draws_the_line_through_x0(saddle):
     f, d = saddle
     plane = Plane((0.5, -0.25), 0, 1, (-2, 2), (-2, 2), 20)

@@ -24,7 +24,8 @@ import plotly.io as pio
 # found by tests/test_isolation.py). tests/test_startup.py checks that no page imports it.
 
 __all__ = ["Theme", "NORMAL", "PRESENTATION", "theme_for", "OKABE_ITO", "DIVERGING", "SEQUENTIAL",
-           "CRITICAL_STYLE", "apply_theme", "merge_layout", "legend_row_below", "fmt"]
+           "CRITICAL_STYLE", "apply_theme", "merge_layout", "legend_row_below", "legend_rows_below",
+           "overhang", "fmt"]
 
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "Cividis"
@@ -263,6 +264,12 @@ def _tick_chars(values) -> int:
     return max(text, max((len(f"{t:.{decimals}f}") for t in ticks), default=4))
 
 
+def overhang(values, size: float) -> float:
+    """How far (px) a tick label centred on an axis's end reaches past it: half the widest label
+    plotly's automatic ticks would give ``values``."""
+    return 0.5 * _CHAR * _tick_chars(values) * size
+
+
 def _top_margin(title: str | None) -> int:
     return 60 if title else 20
 
@@ -273,9 +280,18 @@ def legend_row_below(theme: Theme, title: str | None = None, **legend) -> dict:
     the plot collided with the title in presentation mode), and the margin holds them and the row,
     as measured in Chromium at both font sizes, so plotly need not grow it and draw the chart again.
     ``legend`` adds or overrides legend settings."""
-    bottom = round(5 * theme.font_size + 34)
-    plot = theme.height - _top_margin(title) - bottom
-    return {"legend": {"orientation": "h", "yanchor": "top", "y": -(3.8 * theme.font_size + 4) / plot, "x": 0,
+    return legend_rows_below(theme, 1, title, orientation="h", **legend)
+
+
+def legend_rows_below(theme: Theme, rows: int, title: str | None = None, height: int | None = None,
+                      **legend) -> dict:
+    """Like :func:`legend_row_below`, for a list of ``rows`` entries, one under the other (plotly's
+    vertical legend: how many rows it takes does not depend on the chart's width, unlike a legend
+    that wraps), in a chart of ``height`` (the theme's by default)."""
+    row = 1.3 * theme.font_size + 3  # a legend row in plotly: 1.3 lines of text and 3 px, in Chromium
+    bottom = round(5 * theme.font_size + 34 + (rows - 1) * row)
+    plot = (height or theme.height) - _top_margin(title) - bottom
+    return {"legend": {"orientation": "v", "yanchor": "top", "y": -(3.8 * theme.font_size + 4) / plot, "x": 0,
                        **legend},
             "margin": {"b": bottom}}
 
