@@ -149,3 +149,6 @@ def test_margins_are_reserved_for_titled_axes_and_colour_bars(theme):
     assert (bar.x, bar.xanchor, bar.xpad) == (1.0, "left", 20)
     plain = apply_theme(go.Figure(go.Scatter(x=[0, 1], y=[0, 1])), theme)  # untitled: labels only
     assert plain.layout.margin.b == 10 and plain.layout.margin.l == round(0.55 * 3 * size + 10)  # "0.2"
+    assert plain.layout.margin.r == 10  # an automatic x range: plotly keeps its end ticks inside
+    fixed = apply_theme(go.Figure(go.Scatter(x=[-1, 1], y=[0, 1])), theme, layout=dict(xaxis=dict(range=[-1, 1])))
+    assert fixed.layout.margin.r == round(0.5 * 0.55 * 4 * size + 10)  # half of "−0.5" past the right end

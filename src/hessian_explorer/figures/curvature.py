@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from hessian_explorer.directions import DirectionalCurvature, PlaneEigen, Rose, Slice
 from hessian_explorer.figures.landscape import add_point, contour_figure
-from hessian_explorer.figures.style import OKABE_ITO, Theme, apply_theme, fmt, legend_rows_below, overhang
+from hessian_explorer.figures.style import OKABE_ITO, Theme, apply_theme, fmt, legend_rows_below
 from hessian_explorer.plane import Field
 
 __all__ = ["rose_figure", "angle_profile_figure", "slice_figure", "slice_map_figure", "derivation_latex",
@@ -188,13 +188,10 @@ def slice_figure(s: Slice, theme: Theme, *, value: float | None = None, title: s
     if value is not None and np.isfinite(value):
         add_point(fig, (0.0, value), theme)
     y_range = _y_limits(np.asarray(s.values))
-    t_range = [float(s.t[0]), float(s.t[-1])]
-    layout = legend_rows_below(theme, len(fig.data), title, height)  # every trace has an entry
-    layout["margin"]["r"] = round(overhang(t_range, theme.font_size)) + 10  # the last t tick sits on the edge
     return apply_theme(fig, theme, title, height, layout=dict(
-        xaxis=dict(title=dict(text="t (distance from x₀ along v̂)"), range=t_range),
+        xaxis=dict(title=dict(text="t (distance from x₀ along v̂)"), range=[float(s.t[0]), float(s.t[-1])]),
         yaxis=dict(title=dict(text="f"), **({"range": y_range} if y_range else {})),
-        **layout,
+        **legend_rows_below(theme, len(fig.data), title, height),  # every trace has an entry
     ))
 
 

@@ -25,7 +25,7 @@ import plotly.io as pio
 
 __all__ = ["Theme", "NORMAL", "PRESENTATION", "theme_for", "OKABE_ITO", "DIVERGING", "SEQUENTIAL",
            "CRITICAL_STYLE", "apply_theme", "merge_layout", "legend_row_below", "legend_rows_below",
-           "overhang", "fmt"]
+           "fmt"]
 
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "Cividis"
@@ -196,8 +196,11 @@ def _reserve_margins(spec: dict, axes: set[str], size: float) -> None:
             need["l"] = max(need.get("l", 0), labels + (1.3 * size + 31 if titled else 10))
             if titled:  # the top tick label's upper half
                 need["t"] = max(need.get("t", 0), 0.75 * size + 12)
-        elif key[0] == "x" and axis.get("side", "bottom") == "bottom" and titled:
-            need["b"] = max(need.get("b", 0), 1.9 * size + 30)
+        elif key[0] == "x" and axis.get("side", "bottom") == "bottom":
+            if titled:
+                need["b"] = max(need.get("b", 0), 1.9 * size + 30)
+            if axis.get("range") is not None:  # a tick on the range's end: half its label sticks out
+                need["r"] = max(need.get("r", 0), _overhang(_axis_values(key, axis, data), size) + 10)
     for bar, values in _colorbars(layout, data):
         bar.setdefault("x", 1.0)
         bar.setdefault("xanchor", "left")
@@ -264,7 +267,7 @@ def _tick_chars(values) -> int:
     return max(text, max((len(f"{t:.{decimals}f}") for t in ticks), default=4))
 
 
-def overhang(values, size: float) -> float:
+def _overhang(values, size: float) -> float:
     """How far (px) a tick label centred on an axis's end reaches past it: half the widest label
     plotly's automatic ticks would give ``values``."""
     return 0.5 * _CHAR * _tick_chars(values) * size
