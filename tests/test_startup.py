@@ -192,3 +192,47 @@ def test_the_app_hands_the_gil_to_the_servers_event_loop_every_half_millisecond(
         assert sys.getswitchinterval() == pytest.approx(0.0005)
     finally:
         sys.setswitchinterval(previous)
+
+
+def _run_python(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_under_a_server_the_first_element_skips_streamlits_repl_check():
+    """The check walks every loaded module's file (50-60 ms before a first visit's preload)."""
+    out = _run_python("""
+from unittest import mock
+import streamlit.delta_generator as dg, streamlit.env_util as env_util
+with mock.patch("streamlit.runtime.exists", return_value=True):
+    import hessian_explorer.ui.layout
+with mock.patch.object(env_util, "is_repl", side_effect=AssertionError("the REPL check ran")):
+    dg._maybe_print_use_warning()
+print("ok")
+""")
+    assert out == "ok"
+
+
+def test_without_a_server_streamlits_hint_to_use_streamlit_run_is_kept():
+    out = _run_python("""
+import streamlit.delta_generator as dg
+import hessian_explorer.ui.layout
+print(dg._use_warning_has_been_displayed)
+""")
+    assert out == "False"
+
+
+def test_a_direct_first_visit_freezes_the_servers_heap_before_its_rerun():
+    """Streamlit's full collection after the legacy run (30 ms) would hold up the rerun."""
+    out = _run_python("""
+import gc
+from unittest import mock
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+from hessian_explorer.ui import layout
+PagesManager.uses_pages_directory = True
+before = gc.get_freeze_count()
+with mock.patch.object(st, "rerun", side_effect=lambda: print(before, gc.get_freeze_count() > 0,
+                                                             PagesManager.uses_pages_directory)):
+    layout.ensure_entrypoint()
+""")
+    assert out == "0 True False"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import inspect
 import json
 import logging
@@ -12,8 +13,26 @@ import re
 from pathlib import Path
 
 import streamlit as st
+import streamlit.delta_generator
+from streamlit import runtime
 
 log = logging.getLogger("hessian_explorer")
+
+
+def _skip_the_repl_check() -> None:
+    """Spare a server process's first element Streamlit's check for a Python REPL.
+
+    Streamlit's first element in a process asks whether it runs in a REPL, to print a hint about
+    ``streamlit run``. The check (``inspect.stack``) resolves the file of every loaded module:
+    50-60 ms, on the critical path of a first visit, before the chart library's preload is sent.
+    With a Streamlit server running, no hint is ever printed. So the hint is marked as already
+    shown, and only then: ``python app.py`` still gets it.
+    """
+    if runtime.exists():
+        streamlit.delta_generator._use_warning_has_been_displayed = True
+
+
+_skip_the_repl_check()  # once per process: modules run once
 
 _PRESENTATION_CSS = """
 <style>
@@ -124,6 +143,10 @@ def ensure_entrypoint() -> None:
     through ``app.py``. The chart library's preload is left to that run: the browser drops this
     run's elements when the rerun starts, often before it has drawn them, and the preload's script
     then never ran.
+
+    Before the rerun, the heap (the server's objects, made to last) is frozen: Streamlit collects
+    the garbage after every run, and on a fresh server's first visit that full collection, 30 ms,
+    would hold up the rerun. The first page's end freezes the rest (``cache.warm_sandbox``).
     """
     try:
         from streamlit.runtime.pages_manager import PagesManager
@@ -131,6 +154,7 @@ def ensure_entrypoint() -> None:
         return
     if getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
+        gc.freeze()
         st.rerun()
 
 
