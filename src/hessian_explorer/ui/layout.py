@@ -1,5 +1,6 @@
 """Page furniture shared by every page: the error boundary, presentation-mode styling, tables,
-and the first run's preload of the browser's chart library."""
+and a first visit's start-up (the entry point, the preload of the browser's chart library, and
+Streamlit's once-per-process checks kept off its path)."""
 
 from __future__ import annotations
 
