@@ -58,11 +58,11 @@ def metric_value(pg, label: str) -> str:
     return metric.locator('[data-testid="stMetricValue"]').inner_text()
 
 
-# Pages whose charts all fit their reserved margins (the others have legends under a chart whose
-# rows depend on the function and the chart's width, which plotly still sizes itself), and on the
-# others, the charts that do (by the start of their title).
-ONE_DRAWING = ("hessian", "linear_regression", "logistic_regression")
-ONE_DRAWING_CHARTS = {"curvature": ("f(x₀ + t v̂)",)}
+# Pages with charts that fit their reserved margins, and which charts (by the start of their
+# title; "" is every chart). The others have legends under a chart whose rows depend on the
+# function and the chart's width, which plotly still sizes itself.
+ONE_DRAWING = {"hessian": ("",), "linear_regression": ("",), "logistic_regression": ("",),
+               "curvature": ("f(x₀ + t v̂)",)}
 
 
 @pytest.mark.parametrize("mode", ["normal", "presentation"])
@@ -92,7 +92,7 @@ def test_page_draws_every_chart(server, page, name, mode):
                 .map(r => `${plot.querySelector('.gtitle')?.textContent || 'untitled chart'}: title ${t.top}-${t.bottom}, legend text from ${r.top}`));
     })""")
     assert not overlaps, f"legend over the x-axis title in {overlaps}"
-    if name in ONE_DRAWING or name in ONE_DRAWING_CHARTS:
+    if name in ONE_DRAWING:
         # apply_theme reserved the margins these charts' labels, colour bars and legends need, so
         # plotly kept them (growing one would draw the chart a second time).
         grown = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(gd => {
@@ -100,8 +100,7 @@ def test_page_draws_every_chart(server, page, name, mode):
             return ['l', 'r', 't', 'b'].filter(k => Math.abs(s[k] - m[k]) > 0.5)
                 .map(k => `${gd._fullLayout.title.text || 'untitled chart'}: ${k} ${m[k]} -> ${s[k]}`);
         })""")
-        if name in ONE_DRAWING_CHARTS:
-            grown = [g for g in grown if g.startswith(ONE_DRAWING_CHARTS[name])]
+        grown = [g for g in grown if g.startswith(ONE_DRAWING[name])]
         assert not grown, f"plotly grew reserved margins: {grown}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}-{mode}.png"), full_page=True)

@@ -17,11 +17,14 @@ from hessian_explorer.ui import layout, page_table
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _run_python(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
 def test_the_package_and_the_page_furniture_import_without_sympy():
     code = ("import sys, hessian_explorer, hessian_explorer.ui.layout; "
             "print(sorted(m for m in ('sympy', 'scipy', 'pandas') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    assert _run_python(code) == "[]"
 
 
 def test_the_package_still_exports_its_public_names():
@@ -192,10 +195,6 @@ def test_the_app_hands_the_gil_to_the_servers_event_loop_every_half_millisecond(
         assert sys.getswitchinterval() == pytest.approx(0.0005)
     finally:
         sys.setswitchinterval(previous)
-
-
-def _run_python(code: str) -> str:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
 
 
 def test_under_a_server_the_first_element_skips_streamlits_repl_check():
