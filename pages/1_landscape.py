@@ -15,7 +15,7 @@ from hessian_explorer.ui.controls import describe_point, function_sidebar, on_ch
 
 TABS = ["Critical points", "3-D surface"]
 
-view = function_sidebar()
+view = function_sidebar(direction=False)  # v is used by the curvature pages only
 layout.presentation_css(view.presentation)
 f, plane = view.function, view.plane
 

@@ -19,7 +19,7 @@ from hessian_explorer.taylor import QuadraticModel, neighbourhood, plane_analysi
 from hessian_explorer.ui import cache, layout
 from hessian_explorer.ui.controls import describe_point, function_sidebar, on_chart_click
 
-view = function_sidebar()
+view = function_sidebar(direction=False)  # v is used by the curvature pages only
 layout.presentation_css(view.presentation)
 f, plane, names = view.function, view.plane, view.function.variables
 

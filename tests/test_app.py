@@ -97,7 +97,10 @@ def test_query_string_round_trips():
     again = open_app({k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()})
     assert_no_exception(again)
     assert first_metric(again, "f at x₀") == "-0.5"
+    assert again.session_state["_view"].angle == 30.0  # kept on a page that does not draw v
+    open_tab(again, "plot_range", True)
     assert again.sidebar.number_input(key="xr_lo").value == -3.0
+    again.switch_page("pages/3_curvature.py").run()
     assert again.sidebar.slider(key="angle").value == 30.0
 
 
@@ -114,11 +117,32 @@ def test_hostile_query_strings_are_refused_politely(query):
 
 def test_inverted_range_keeps_previous_range():
     at = open_app({"p": "bowl"})
+    before = at.session_state["_view"].plane.x_range
+    open_tab(at, "plot_range", True)
     at.sidebar.number_input(key="xr_lo").set_value(3.0).run()
     assert_no_exception(at)
     assert any("range" in e.value for e in at.sidebar.error)
+    assert at.session_state["_view"].plane.x_range == before
     contour = next(t for t in chart_specs(at)[0]["data"] if t["type"] == "contour")
     assert contour["x"] is not None
+    open_tab(at, "plot_range", False)  # closed, the message stays in view
+    assert any("range" in e.value for e in at.sidebar.error)
+
+
+def test_plot_range_is_drawn_when_opened_and_kept_when_closed():
+    at = open_app({"p": "bowl"})
+    assert "xr_lo" not in [w.key for w in at.sidebar.number_input]
+    assert [e.label for e in at.sidebar.expander if e.label == "Plot range"]
+    open_tab(at, "plot_range", True)
+    at.sidebar.number_input(key="xr_hi").set_value(5.0).run()
+    at.sidebar.slider(key="density").set_value(40).run()
+    open_tab(at, "plot_range", False)
+    assert_no_exception(at)
+    assert "xr_hi" not in [w.key for w in at.sidebar.number_input]
+    plane = at.session_state["_view"].plane
+    assert (plane.x_range, plane.density) == ((-2.0, 5.0), 40)
+    at.switch_page("pages/2_hessian.py").run()
+    assert at.session_state["_view"].plane.x_range == (-2.0, 5.0)
 
 
 def test_snap_to_critical_point():
@@ -130,8 +154,20 @@ def test_snap_to_critical_point():
     assert np.allclose([x, y], [1.0, 0.0], atol=1e-9)
 
 
+def test_direction_is_drawn_only_where_v_is_used():
+    at = open_app({"p": "elongated", "a": "45.0"})
+    for page, drawn in (("pages/1_landscape.py", False), ("pages/2_hessian.py", False),
+                        ("pages/3_curvature.py", True), ("pages/4_misconception.py", True)):
+        at.switch_page(page).run()
+        assert_no_exception(at)
+        assert bool([s for s in at.sidebar.slider if s.key == "angle"]) is drawn, page
+        assert bool([b for b in at.sidebar.button if b.key == "dir_grad"]) is drawn, page
+        assert at.session_state["_view"].angle == 45.0
+        assert at.session_state["_view"].direction == pytest.approx([np.sqrt(0.5), np.sqrt(0.5)])
+
+
 def test_direction_buttons_set_the_angle():
-    at = open_app({"p": "elongated", "x0": "1.0,1.0"})
+    at = open_app({"p": "elongated", "x0": "1.0,1.0"}, page="pages/3_curvature.py")
     at.sidebar.button(key="dir_eig2").click().run()
     assert_no_exception(at)
     assert at.sidebar.slider(key="angle").value in (90.0, 270.0)  # λ_max = 20 along y

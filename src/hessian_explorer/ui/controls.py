@@ -278,62 +278,83 @@ def _point_and_plane(function: Function) -> tuple[np.ndarray, Plane]:
             point.append(st.slider(f"{name} (held fixed)", lo, hi, key=key, step=(hi - lo) / 200))
         else:
             point.append(cols[i % len(cols)].number_input(name, key=key, step=0.1, format="%.4f"))
-    with st.expander("Plot range", expanded=False):
-        c1, c2 = st.columns(2)
-        c1.number_input(f"{names[ix]} from", key="xr_lo", step=0.5)
-        c2.number_input("to", key="xr_hi", step=0.5)
-        if n > 1:
-            c1.number_input(f"{names[iy]} from", key="yr_lo", step=0.5)
-            c2.number_input("to ", key="yr_hi", step=0.5)
-        st.slider("Grid density (points per axis)", MIN_DENSITY, 200, key="density", step=10,
-                  help=f"Up to {MAX_DENSITY} via the URL; more points draw slower.")
-        try:
-            plane = Plane(tuple(point), ix, iy, (ss["xr_lo"], ss["xr_hi"]),
-                          (ss["yr_lo"], ss["yr_hi"]) if n > 1 else (-1.0, 1.0), int(ss["density"]))
-            ss["_last_plane"] = plane
-        except ValueError as err:
-            st.error(f"{err}. Keeping the previous range.", icon=":material/back_hand:")
-            last = ss.get("_last_plane")
-            plane = Plane(tuple(point), ix, iy, last.x_range, last.y_range, last.density) if (
-                last is not None and last.n == n and (last.ix, last.iy) == (ix, iy)) else Plane(
-                tuple(point), ix, iy, (-2.0, 2.0), (-2.0, 2.0), 80)
+    # Drawn when opened (four number boxes and a slider the first screen does not need); closed,
+    # the plane is read from the same keys, which keep_state carries across pages.
+    ranges = st.expander("Plot range", key="plot_range", on_change="rerun")
+    if ranges.open:
+        with ranges:
+            c1, c2 = st.columns(2)
+            c1.number_input(f"{names[ix]} from", key="xr_lo", step=0.5)
+            c2.number_input("to", key="xr_hi", step=0.5)
+            if n > 1:
+                c1.number_input(f"{names[iy]} from", key="yr_lo", step=0.5)
+                c2.number_input("to ", key="yr_hi", step=0.5)
+            st.slider("Grid density (points per axis)", MIN_DENSITY, 200, key="density", step=10,
+                      help=f"Up to {MAX_DENSITY} via the URL; more points draw slower.")
+    try:
+        plane = Plane(tuple(point), ix, iy, (ss["xr_lo"], ss["xr_hi"]),
+                      (ss["yr_lo"], ss["yr_hi"]) if n > 1 else (-1.0, 1.0), int(ss["density"]))
+        ss["_last_plane"] = plane
+    except ValueError as err:
+        st.error(f"{err}. Keeping the previous range.", icon=":material/back_hand:")
+        last = ss.get("_last_plane")
+        plane = Plane(tuple(point), ix, iy, last.x_range, last.y_range, last.density) if (
+            last is not None and last.n == n and (last.ix, last.iy) == (ix, iy)) else Plane(
+            tuple(point), ix, iy, (-2.0, 2.0), (-2.0, 2.0), 80)
     return np.asarray(point, dtype=float), plane
 
 
-def _direction(function: Function, text: str, point: np.ndarray, plane: Plane) -> tuple[np.ndarray, float]:
+def _stored_direction(function: Function, plane: Plane) -> tuple[np.ndarray | None, float]:
+    """v̂ and the angle from their keys (drawn or not); v̂ is None when v is zero."""
     ss = st.session_state
     n = function.n
-    st.markdown("**Direction v**")
+    angle = float(ss.get("angle", 0.0)) if n > 1 else 0.0
     if n == 1:
-        return np.array([1.0]), 0.0
+        return np.array([1.0]), angle
     if n == 2:
-        angle = st.slider("angle of v (degrees from the x-axis)", 0.0, 360.0, key="angle", step=1.0)
-        v = angle_direction(angle, 2, plane.ix, plane.iy)
-    else:
-        cols = st.columns(min(n, 3))
-        values = [cols[i % len(cols)].number_input(f"v_{name}", key=f"v_{i}", step=0.1, format="%.3f")
-                  for i, name in enumerate(function.variables)]
-        angle = float(ss.get("angle", 0.0))
-        try:
-            v = unit(values)
-        except ValueError:
+        return angle_direction(angle, 2, plane.ix, plane.iy), angle
+    try:
+        return unit([float(ss.get(f"v_{i}", 0.0)) for i in range(n)]), angle
+    except ValueError:
+        return None, angle
+
+
+def _direction(function: Function, text: str, point: np.ndarray, plane: Plane,
+               controls: bool) -> tuple[np.ndarray, float]:
+    """The direction v̂ and its angle; with ``controls``, drawn as widgets that set them."""
+    n = function.n
+    if controls:
+        st.markdown("**Direction v**")
+        if n == 2:
+            st.slider("angle of v (degrees from the x-axis)", 0.0, 360.0, key="angle", step=1.0)
+        elif n > 2:
+            cols = st.columns(min(n, 3))
+            for i, name in enumerate(function.variables):
+                cols[i % len(cols)].number_input(f"v_{name}", key=f"v_{i}", step=0.1, format="%.3f")
+    v, angle = _stored_direction(function, plane)
+    if v is None:
+        if controls:
             st.error("v must not be zero; using the x-axis direction.", icon=":material/back_hand:")
-            v = angle_direction(0.0, n, plane.ix, plane.iy)
-    args = (text, function.variables, tuple(point), plane.ix, plane.iy)
-    st.caption("Point v along:")
-    c1, c2, c3 = st.columns(3)
-    c1.button("∇f", key="dir_grad", on_click=_on_direction, args=("gradient", *args), width="stretch",
-              help="along the gradient at x₀")
-    c2.button("λ min", key="dir_eig1", on_click=_on_direction, args=("eig_min", *args), width="stretch",
-              help="along the eigenvector of the smallest eigenvalue of H at x₀")
-    c3.button("λ max", key="dir_eig2", on_click=_on_direction, args=("eig_max", *args), width="stretch",
-              help="along the eigenvector of the largest eigenvalue of H at x₀")
-    st.caption("v is normalised: curvature is v̂ᵀHv̂ with v̂ = v/|v|.")
+        v = angle_direction(0.0, n, plane.ix, plane.iy)
+    if controls and n > 1:
+        args = (text, function.variables, tuple(point), plane.ix, plane.iy)
+        st.caption("Point v along:")
+        c1, c2, c3 = st.columns(3)
+        c1.button("∇f", key="dir_grad", on_click=_on_direction, args=("gradient", *args), width="stretch",
+                  help="along the gradient at x₀")
+        c2.button("λ min", key="dir_eig1", on_click=_on_direction, args=("eig_min", *args), width="stretch",
+                  help="along the eigenvector of the smallest eigenvalue of H at x₀")
+        c3.button("λ max", key="dir_eig2", on_click=_on_direction, args=("eig_max", *args), width="stretch",
+                  help="along the eigenvector of the largest eigenvalue of H at x₀")
+        st.caption("v is normalised: curvature is v̂ᵀHv̂ with v̂ = v/|v|.")
     return v, angle
 
 
-def function_sidebar() -> View:
-    """Draw the shared sidebar and return the validated :class:`View`."""
+def function_sidebar(*, direction: bool = True) -> View:
+    """Draw the shared sidebar and return the validated :class:`View`.
+
+    ``direction=False`` leaves out the direction v's controls, for pages that do not use v; the
+    view's direction is then the one last set (kept across pages, and in the URL)."""
     ensure_entrypoint()
     with st.sidebar:
         function, text, preset = _function_picker()
@@ -342,11 +363,11 @@ def function_sidebar() -> View:
             st.button("Snap x₀ to the nearest critical point", key="snap", width="stretch",
                       on_click=_on_snap, args=(text, function.variables, plane,
                                                (float(point[plane.ix]), float(point[plane.iy]))))
-        direction, angle = _direction(function, text, point, plane)
+        v, angle = _direction(function, text, point, plane, controls=direction)
         presentation = presentation_toggle()
     if message := st.session_state.pop("_toast", None):
         st.toast(message)
-    view = View(function, text, preset, point, plane, direction, angle, presentation)
+    view = View(function, text, preset, point, plane, v, angle, presentation)
     st.session_state["_view"] = view
     return view
 
