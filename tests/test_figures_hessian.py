@@ -16,6 +16,7 @@ from hessian_explorer.figures.hessian import (
     CURVATURE_STYLE, F_LEVELS_NAME, MODEL_NAME, axis_segment, curvature_map_figure, eigen_table, hessian_heatmap,
     hessian_summary, model_levels, quadratic_model_figure,
 )
+from hessian_explorer.figures.landscape import value_limits
 from hessian_explorer.figures.style import NORMAL, OKABE_ITO, PRESENTATION
 from hessian_explorer.plane import Plane, sample
 from hessian_explorer.presets import get_preset
@@ -30,12 +31,18 @@ def _rosenbrock(x, y):
     return value, gradient, hessian
 
 
+def _local_plane(key: str, point, fraction=0.2) -> Plane:
+    """The neighbourhood :func:`_model_figure` samples f on."""
+    preset = get_preset(key)
+    return neighbourhood(Plane(tuple(point), 0, 1, preset.x_range, preset.y_range, 60), fraction)
+
+
 def _model_figure(key: str, point, theme=NORMAL, fraction=0.2):
     preset = get_preset(key)
     f = parse_function(preset.text, preset.variables)
     plane = Plane(tuple(point), 0, 1, preset.x_range, preset.y_range, 60)
     analysis = f.analyze(point)
-    fig = quadratic_model_figure(sample(f, plane), sample(f, neighbourhood(plane, fraction)),
+    fig = quadratic_model_figure(sample(f, plane), sample(f, _local_plane(key, point, fraction)),
                                  QuadraticModel.from_analysis(analysis), plane_analysis(analysis, 0, 1),
                                  preset.variables, theme, click_grid=20, title="t")
     return fig, analysis
@@ -54,33 +61,67 @@ def test_hessian_heatmap_shows_the_closed_form_on_a_centred_scale():
     assert fig.layout.xaxis.tickfont.size == fig.layout.yaxis.tickfont.size == PRESENTATION.font_size
 
 
-def test_model_contours_equal_f_exactly_for_a_quadratic():
+def _on_their_levels(trace, exact, local_plane, hessian) -> np.ndarray:
+    """Each point of a level-line trace lies on its own level (``customdata``) of the closed form
+    ``exact``, to within linear interpolation along the cell edge it was found on: eᵀHe/8 for an
+    edge e, the bound for a quadratic. Edges run along the axes, or along a cell's diagonal where
+    the neighbourhood's mask cuts the cell into triangles. Returns the levels drawn."""
+    x, y = np.array(trace.x, dtype=float), np.array(trace.y, dtype=float)
+    ok = np.isfinite(x)
+    assert ok.sum() > 50 and np.array_equal(ok, np.isfinite(y))
+    levels = np.array(trace.customdata, dtype=float)[ok]
+    hx = np.diff(local_plane.x_range)[0] / (local_plane.density - 1)
+    hy = np.diff(local_plane.y_range)[0] / (local_plane.density - 1)
+    edges = np.array([[hx, 0.0], [0.0, hy], [hx, hy], [hx, -hy]])
+    bound = np.max(np.abs(np.einsum("ei,ij,ej->e", edges, hessian, edges))) / 8
+    np.testing.assert_allclose(exact(x[ok], y[ok]), levels, rtol=0, atol=bound * (1 + 1e-9) + 1e-12)
+    return np.unique(levels)
+
+
+def test_model_lines_equal_f_exactly_for_a_quadratic():
     fig, _ = _model_figure("rotated", (1.0, -1.0))
     q, f_lines = _trace(fig, MODEL_NAME), _trace(fig, F_LEVELS_NAME)
-    X, Y = np.meshgrid(q.x, q.y)
-    z = np.array(q.z, dtype=float)
-    inside = np.isfinite(z)
-    assert inside.mean() > 0.7  # the inscribed ellipse covers π/4 of the box
-    np.testing.assert_allclose(z[inside], (X * X + X * Y + 2 * Y * Y)[inside], rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(np.array(f_lines.z, dtype=float)[inside], z[inside], rtol=1e-12, atol=1e-12)
+    local = _local_plane("rotated", (1.0, -1.0))
+    levels = _on_their_levels(q, lambda x, y: x * x + x * y + 2 * y * y, local, np.array([[2.0, 1.0], [1.0, 4.0]]))
+    assert len(levels) >= 5 and np.allclose(np.diff(levels), levels[1] - levels[0])
+    # f is its own quadratic model: its lines are q's, point for point, at the same levels
+    np.testing.assert_allclose(np.array(f_lines.x, dtype=float), np.array(q.x, dtype=float), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(np.array(f_lines.y, dtype=float), np.array(q.y, dtype=float), rtol=0, atol=1e-9)
     assert q.line.dash == "dash" and f_lines.line.dash == "solid"
-    assert q.contours.to_plotly_json() == {**f_lines.contours.to_plotly_json()}  # the same levels
+    assert q.showlegend is not False and f_lines.showlegend is not False  # each line is its own legend entry
+    assert "q = %{customdata" in q.hovertemplate and f_lines.hoverinfo == "skip"
+    # drawn inside the neighbourhood only (the ellipse inscribed in the local box)
+    rx, ry = np.diff(local.x_range)[0] / 2, np.diff(local.y_range)[0] / 2
+    x, y = np.array(q.x, dtype=float), np.array(q.y, dtype=float)
+    ok = np.isfinite(x)
+    assert np.all(((x[ok] - 1.0) / rx) ** 2 + ((y[ok] + 1.0) / ry) ** 2 <= 1.0 + 0.05)
 
 
-def test_model_contours_equal_the_closed_form_taylor_model_of_rosenbrock():
+def test_model_lines_follow_the_closed_form_taylor_model_of_rosenbrock():
     x0 = np.array([-0.5, 0.8])
     fig, _ = _model_figure("rosenbrock", x0)
-    q = _trace(fig, MODEL_NAME)
-    X, Y = np.meshgrid(q.x, q.y)
     value, gradient, hessian = _rosenbrock(*x0)
-    D = np.stack([X - x0[0], Y - x0[1]], axis=-1)
-    expected = value + D @ gradient + 0.5 * np.einsum("...i,ij,...j->...", D, hessian, D)
-    z = np.array(q.z, dtype=float)
-    inside = np.isfinite(z)
-    np.testing.assert_allclose(z[inside], expected[inside], rtol=1e-12, atol=1e-9)
-    # and the levels are centred at f(x₀): f(x₀) is one of them
-    c = q.contours
-    assert np.min(np.abs(c.start + c.size * np.arange(11) - value)) < 1e-9 * max(1.0, abs(value))
+
+    def taylor(x, y):
+        d = np.stack([x - x0[0], y - x0[1]], axis=-1)
+        return value + d @ gradient + 0.5 * np.einsum("...i,ij,...j->...", d, hessian, d)
+
+    local = _local_plane("rosenbrock", x0)
+    levels = _on_their_levels(_trace(fig, MODEL_NAME), taylor, local, hessian)
+    # evenly spaced and centred at f(x₀): f(x₀) is one of them (its line passes through x₀)
+    step = levels[1] - levels[0]
+    np.testing.assert_allclose(np.diff(levels), step, rtol=1e-9)
+    assert np.min(np.abs(levels - value)) < 1e-9 * max(1.0, abs(value))
+
+
+def test_the_neighbourhood_is_lightened_and_outlined_by_one_ellipse():
+    fig, _ = _model_figure("rotated", (1.0, -1.0))
+    (veil,) = [t for t in fig.data if t.name == hessian_figures.NEIGHBOURHOOD_NAME]
+    assert veil.fill == "toself" and veil.fillcolor == hessian_figures.VEIL_COLOR and veil.line.dash == "dot"
+    assert veil.hoverinfo == "skip"  # hovering inside shows f and q, not the veil
+    # drawn before the lines, so they stay on top of it
+    names = [t.name for t in fig.data]
+    assert names.index(hessian_figures.NEIGHBOURHOOD_NAME) < names.index(F_LEVELS_NAME) < names.index(MODEL_NAME)
 
 
 def test_model_axes_follow_the_eigenvectors_and_are_labelled_with_the_eigenvalues():
@@ -153,6 +194,23 @@ def test_curvature_map_of_the_gaussian_bump():
     assert np.all(codes[r > 1.05] == Curvature.SADDLE)
     assert not np.any(codes == Curvature.CONVEX)
     np.testing.assert_array_equal(fig.data[0].z, codes)
+
+
+def test_curvature_map_draws_f_on_fifteen_even_levels():
+    """The thin lines are f's, at 15 levels spread evenly over its colour limits: every point lies on
+    one of them (exp(-r²/2), whose second derivatives are at most 1 in size, so linear
+    interpolation along a cell's edge or diagonal is off by at most (hx² + hy²)/8 · 2)."""
+    field, _, fig = _curvature("gaussian")
+    (lines,) = [t for t in fig.data if t.name == "f"]
+    x, y = np.array(lines.x, dtype=float), np.array(lines.y, dtype=float)
+    ok = np.isfinite(x)
+    assert ok.sum() > 100 and lines.hoverinfo == "skip"
+    levels = np.linspace(*value_limits(field.value), 15)
+    value = np.exp(-(x[ok] ** 2 + y[ok] ** 2) / 2)
+    hx, hy = np.diff(field.x[:2])[0], np.diff(field.y[:2])[0]
+    off = np.min(np.abs(value[:, None] - levels[None, :]), axis=1)
+    assert off.max() <= (hx * hx + hy * hy) / 4 < (levels[1] - levels[0]) / 4
+    assert len({int(np.argmin(np.abs(levels - v))) for v in value}) >= 10  # most levels are drawn
 
 
 @pytest.mark.parametrize("key, expected", [("saddle", Curvature.SADDLE), ("bowl", Curvature.CONVEX),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from hessian_explorer import parse_function
-from hessian_explorer.figures.landscape import surface_figure, value_limits
+from hessian_explorer.figures.landscape import level_lines, surface_figure, value_limits
 from hessian_explorer.figures.style import NORMAL
 from hessian_explorer.plane import Plane, sample
 
@@ -120,3 +120,24 @@ def test_the_map_arrows_point_uphill_and_the_click_grid_draws_nothing():
     grid = next(t for t in fig.data if t.name == CLICK_GRID_NAME)
     assert grid.mode == "text" and grid.text == "" and len(grid.x) == 144  # selectable, no marker per point
     assert fig.layout.clickmode == "event+select"
+
+
+def test_level_lines_lie_on_their_levels_and_leave_gaps_where_f_is_undefined():
+    """z = x² + 2y² on a 41 × 61 grid (rows along y), undefined where x > 1: each point is on its
+    level to within linear interpolation along a cell's edge or diagonal (eᵀHe/8 with H = diag(2, 4)),
+    none lies where z is undefined, and a level outside z's values draws nothing."""
+    x, y = np.linspace(-2.0, 2.0, 41), np.linspace(-1.5, 1.5, 61)
+    X, Y = np.meshgrid(x, y)
+    z = np.where(X > 1.0, np.nan, X * X + 2 * Y * Y)
+    xs, ys, zs = level_lines(x, y, z, [0.5, 1.5, 100.0])
+    assert xs.shape == ys.shape == zs.shape and xs.size > 100
+    ok = np.isfinite(xs)
+    assert np.array_equal(ok, np.isfinite(ys)) and np.array_equal(ok, np.isfinite(zs))
+    assert np.isfinite(xs[0]) and np.isfinite(xs[-1])  # breaks only between pieces
+    assert set(np.unique(zs[ok])) == {0.5, 1.5}
+    hx, hy = x[1] - x[0], y[1] - y[0]
+    bound = max(2 * hx * hx, 4 * hy * hy, 2 * hx * hx + 4 * hy * hy) / 8
+    np.testing.assert_allclose(xs[ok] ** 2 + 2 * ys[ok] ** 2, zs[ok], rtol=0, atol=bound * (1 + 1e-9))
+    assert xs[ok].max() <= 1.0 + 1e-12  # no line through a cell with an undefined corner
+    empty = level_lines(x, y, z, [])
+    assert all(a.size == 0 for a in empty)

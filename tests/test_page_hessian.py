@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from apptest_support import array, assert_clean, chart_specs, first_metric, open_app, open_tab, tables, type_function
 from hessian_explorer import parse_function
 from hessian_explorer.export import python_snippet
-from hessian_explorer.figures.hessian import MODEL_NAME
+from hessian_explorer.figures.hessian import MODEL_NAME, NEIGHBOURHOOD_NAME
 from hessian_explorer.figures.style import fmt
 from hessian_explorer.presets import PRESETS, get_preset
 
@@ -48,7 +48,10 @@ def heatmap(at: AppTest) -> dict:
 
 
 def model_x(at: AppTest) -> np.ndarray:
-    return array(next(t for t in chart_specs(at)[1]["data"] if t.get("name") == MODEL_NAME)["x"])
+    """x of the neighbourhood's outline, where q's lines are drawn (there must be some)."""
+    data = chart_specs(at)[1]["data"]
+    assert np.isfinite(array(next(t for t in data if t.get("name") == MODEL_NAME)["x"])).sum() > 10
+    return array(next(t for t in data if t.get("name") == NEIGHBOURHOOD_NAME)["x"])
 
 
 def snippet(at: AppTest) -> str:

@@ -14,20 +14,21 @@ import numpy as np
 import plotly.graph_objects as go
 
 from hessian_explorer.analysis import EIG_ATOL, EIG_RTOL, Curvature, Definiteness, PointAnalysis, Verdict
-from hessian_explorer.figures.landscape import NAN_COLOR, add_point, contour_figure, value_limits
+from hessian_explorer.figures.landscape import NAN_COLOR, add_point, contour_figure, level_lines, value_limits
 from hessian_explorer.figures.matrices import matrix_heatmap
 from hessian_explorer.figures.style import CRITICAL_STYLE, OKABE_ITO, Theme, apply_theme, fmt, merge_layout
 from hessian_explorer.plane import Field, Plane
 from hessian_explorer.taylor import QuadraticModel
 
 __all__ = ["hessian_heatmap", "quadratic_model_figure", "model_levels", "axis_segment", "curvature_map_figure",
-           "CURVATURE_STYLE", "hessian_summary", "eigen_table", "MODEL_NAME", "F_LEVELS_NAME"]
+           "CURVATURE_STYLE", "hessian_summary", "eigen_table", "MODEL_NAME", "F_LEVELS_NAME", "NEIGHBOURHOOD_NAME"]
 
 MODEL_NAME = "q (dashed)"
 F_LEVELS_NAME = "f, same levels"
 NEIGHBOURHOOD_NAME = "neighbourhood of x₀"
 MODEL_COLOR = OKABE_ITO["vermillion"]
 F_COLOR = "#333333"
+VEIL_COLOR = "rgba(255,255,255,0.5)"  # lightens f's fill inside the neighbourhood, so the lines stand out
 
 # name and colour per Curvature code, following the critical-point markers (convex like a minimum...)
 CURVATURE_STYLE: dict[int, tuple[str, str]] = {
@@ -59,19 +60,14 @@ def axis_segment(center, vector, radii) -> np.ndarray:
 
 
 def _level_lines(local: Field, z: np.ndarray, levels: np.ndarray, color: str, width: float, dash: str,
-                 name: str, hover: bool) -> go.Contour:
-    return go.Contour(
-        x=local.x, y=local.y, z=z, autocontour=False, showscale=False, name=name, showlegend=False,
-        contours=dict(coloring="none", start=float(levels[0]), end=float(levels[-1]),
-                      size=float(levels[1] - levels[0])),
-        line=dict(color=color, width=width, dash=dash),
-        hovertemplate="q = %{z:.4g}<extra></extra>" if hover else None, hoverinfo=None if hover else "skip",
-    )
-
-
-def _legend_entry(name: str, color: str, width: float, dash: str) -> go.Scatter:
-    """A legend-only line (contour traces do not draw a line sample in the legend)."""
-    return go.Scatter(x=[None], y=[None], mode="lines", name=name, line=dict(color=color, width=width, dash=dash))
+                 name: str, hover: bool) -> go.Scatter:
+    """Lines of ``z`` at ``levels`` on ``local``'s grid, as a line trace that is also its legend entry;
+    hovering shows its level (``q = …``) if ``hover``."""
+    xs, ys, zs = level_lines(local.x, local.y, z, levels)
+    return go.Scatter(x=xs, y=ys, mode="lines", name=name, line=dict(color=color, width=width, dash=dash),
+                      customdata=zs if hover else None,
+                      hovertemplate="q = %{customdata:.4g}<extra></extra>" if hover else None,
+                      hoverinfo=None if hover else "skip")
 
 
 def quadratic_model_figure(field: Field, local: Field, model: QuadraticModel, axes: PointAnalysis,
@@ -95,25 +91,20 @@ def quadratic_model_figure(field: Field, local: Field, model: QuadraticModel, ax
     if model.defined:
         X, Y = np.meshgrid(local.x, local.y)
         outside = ((X - x0[0]) / radii[0]) ** 2 + ((Y - x0[1]) / radii[1]) ** 2 > 1.0
-        # a veil that lightens f's fill inside the neighbourhood; a contour trace, because plotly
-        # draws every contour above every scatter, whatever the trace order
-        fig.add_trace(go.Contour(x=local.x, y=local.y, z=np.where(outside, np.nan, 0.0), name=NEIGHBOURHOOD_NAME,
-                                 colorscale=[[0, "white"], [1, "white"]], opacity=0.7, showscale=False,
-                                 contours=dict(coloring="heatmap", showlines=False), hoverinfo="skip",
-                                 showlegend=False))
+        # the neighbourhood's edge, dotted, over a veil that lightens f's fill inside it
         t = np.linspace(0, 2 * np.pi, 121)
         fig.add_trace(go.Scatter(x=x0[0] + radii[0] * np.cos(t), y=x0[1] + radii[1] * np.sin(t), mode="lines",
-                                 name=NEIGHBOURHOOD_NAME, showlegend=False, hoverinfo="skip",
-                                 line=dict(color="black", width=1, dash="dot")))
+                                 name=NEIGHBOURHOOD_NAME, showlegend=False, hoverinfo="skip", fill="toself",
+                                 fillcolor=VEIL_COLOR, line=dict(color="black", width=1, dash="dot")))
         q = np.where(outside, np.nan, model(lp.grid_points()))
         levels = model_levels(q, model.value)
         if levels.size:
             f_local = np.where(outside, np.nan, local.value)
             fig.add_trace(_level_lines(local, f_local, levels, F_COLOR, theme.line_width * 0.5, "solid",
                                        F_LEVELS_NAME, hover=False))
-            fig.add_trace(_level_lines(local, q, levels, MODEL_COLOR, theme.line_width, "dash", MODEL_NAME, hover=True))
-            fig.add_trace(_legend_entry(MODEL_NAME, MODEL_COLOR, theme.line_width, "dash"))
-            fig.add_trace(_legend_entry(F_LEVELS_NAME, F_COLOR, theme.line_width * 0.5, "solid"))
+            # drawn above f's lines, listed first in the legend
+            fig.add_trace(_level_lines(local, q, levels, MODEL_COLOR, theme.line_width, "dash", MODEL_NAME, hover=True)
+                          .update(legendrank=999))
         if np.all(np.isfinite(axes.eigenvectors)):
             for k, sub in enumerate("₁₂"):
                 _add_axis(fig, axis_segment(x0, axes.eigenvectors[:, k], radii), axes.eigenvalues[k], sub,
@@ -172,10 +163,9 @@ def curvature_map_figure(field: Field, codes: np.ndarray, labels: tuple[str, str
     ))
     limits = value_limits(field.value)
     if limits:
-        fig.add_trace(go.Contour(x=field.x, y=field.y, z=field.value, ncontours=14, showscale=False,
-                                 contours=dict(coloring="none", start=limits[0], end=limits[1],
-                                               size=(limits[1] - limits[0]) / 14),
-                                 line=dict(color="rgba(0,0,0,0.35)", width=1), hoverinfo="skip", name="f"))
+        xs, ys, _ = level_lines(field.x, field.y, field.value, np.linspace(*limits, 15))
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="rgba(0,0,0,0.35)", width=1),
+                                 hoverinfo="skip", name="f"))
     if point is not None:
         add_point(fig, field.plane.project(np.asarray(point)), theme)
     plane = field.plane

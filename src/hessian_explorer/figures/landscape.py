@@ -7,6 +7,7 @@ from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from contourpy import LineType, contour_generator  # marching squares, as matplotlib draws contours
 
 from hessian_explorer.critical import CriticalPoint
 from hessian_explorer.figures.style import (CRITICAL_STYLE, OKABE_ITO, SEQUENTIAL, Theme, apply_theme,
@@ -14,7 +15,8 @@ from hessian_explorer.figures.style import (CRITICAL_STYLE, OKABE_ITO, SEQUENTIA
 from hessian_explorer.plane import Field, Plane
 
 __all__ = ["contour_figure", "critical_rows", "surface_figure", "quiver_segments", "arrowheads", "quiver_traces",
-           "add_point", "add_critical_points", "add_path", "value_limits", "CLICK_GRID", "CLICK_GRID_NAME", "NAN_COLOR"]
+           "add_point", "add_critical_points", "add_path", "value_limits", "level_lines", "CLICK_GRID", "CLICK_GRID_NAME",
+           "NAN_COLOR"]
 
 CLICK_GRID_NAME = "click to move x₀"
 # Points per axis of the invisible click grid: x₀ moves in steps of 1/29 of the plotted range.
@@ -35,6 +37,30 @@ def value_limits(values: np.ndarray) -> tuple[float, float] | None:
     if hi <= lo:
         lo, hi = lo - 1.0, hi + 1.0
     return float(lo), float(hi)
+
+
+def level_lines(x: np.ndarray, y: np.ndarray, z: np.ndarray, levels: Sequence[float]):
+    """Contour lines of ``z`` (rows along ``y``, columns along ``x``) at ``levels``, for a line trace.
+
+    Returns ``(xs, ys, zs)``: every piece of every level as one polyline, ``nan`` breaks between
+    pieces, and each point's level in ``zs``. Marching squares with linear interpolation, as plotly
+    draws a contour trace's lines, but computed here once: a chart of lines is drawn much faster
+    than a contour trace, whose lines the browser traces anew on every draw. Undefined values
+    (``nan``, ``inf``) leave gaps.
+    """
+    z = np.ma.masked_invalid(np.asarray(z, dtype=float))
+    generator = contour_generator(np.asarray(x, dtype=float), np.asarray(y, dtype=float), z,
+                                  line_type=LineType.ChunkCombinedNan)
+    xs, ys, zs = [], [], []
+    for level in levels:
+        (points,), = generator.lines(float(level))
+        if points is not None:
+            xs += [points[:, 0], [np.nan]]
+            ys += [points[:, 1], [np.nan]]
+            zs += [np.where(np.isnan(points[:, 0]), np.nan, float(level)), [np.nan]]
+    if not xs:
+        return np.array([]), np.array([]), np.array([])
+    return np.concatenate(xs)[:-1], np.concatenate(ys)[:-1], np.concatenate(zs)[:-1]
 
 
 def quiver_segments(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray, cell: float | tuple[float, float],
