@@ -4,9 +4,10 @@ each axis carries its own name."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from hessian_explorer import parse_function
-from hessian_explorer.figures.landscape import level_lines, surface_figure, value_limits
+from hessian_explorer.figures.landscape import level_lines, nice_levels, surface_figure, value_limits
 from hessian_explorer.figures.style import NORMAL
 from hessian_explorer.plane import Plane, sample
 
@@ -141,3 +142,17 @@ def test_level_lines_lie_on_their_levels_and_leave_gaps_where_f_is_undefined():
     assert xs[ok].max() <= 1.0 + 1e-12  # no line through a cell with an undefined corner
     empty = level_lines(x, y, z, [])
     assert all(a.size == 0 for a in empty)
+
+
+@pytest.mark.parametrize("lo, hi, count, expected", [
+    # (start, end, size) that plotly.js 4.1 chose for a contour trace of z = [[lo, hi], [hi, lo]] with
+    # ncontours = count, read from its _fullData in headless Chromium
+    (0.0, 2.6, 14, (0.2, 2.4, 0.2)), (0.0, 1.0, 10, (0.2, 0.8, 0.2)), (0.0, 3.7, 14, (0.5, 3.5, 0.5)),
+    (-5.3, 12.9, 14, (-4.0, 12.0, 2.0)), (0.1234, 0.1299, 14, (0.1235, 0.1295, 0.0005)),
+    (2.0, 2000.0, 14, (200.0, 1800.0, 200.0)), (0.0, 1.0, 5, (0.5, 0.5, 0.5)),
+])
+def test_nice_levels_are_the_ones_plotly_picks(lo, hi, count, expected):
+    levels = nice_levels(lo, hi, count)
+    start, end, size = expected
+    np.testing.assert_allclose(levels, np.arange(start, end + size / 2, size), rtol=1e-12, atol=1e-15)
+    assert nice_levels(1.0, 1.0, 14).size == 0

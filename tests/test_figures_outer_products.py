@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import pytest
 
 from hessian_explorer.figures import outer_products as figs
+from hessian_explorer.figures.landscape import nice_levels
 from hessian_explorer.figures.style import NORMAL, PRESENTATION
 from hessian_explorer.outer_product_examples import (blob_classification, fisher_sandbox, gauss_newton_demo,
                                                      kunstner_figure1)
@@ -133,10 +134,21 @@ def test_fields_figure_of_the_paper_matches_the_core(fig1):
     for k in range(4):
         path = _by_meta(fig, f"path:1:{k}")
         np.testing.assert_allclose((path.x[-1], path.y[-1]), fields.minimiser, atol=1e-3)
-    contours = [t for t in fig.data if t.type == "contour"]
-    assert len(contours) == 3
-    z = np.array(contours[0].z)
-    np.testing.assert_allclose(z, np.sqrt(fig1.contour_loss - fig1.contour_loss.min()), atol=TOL)
+    # grey loss contours, the same in every panel: each point on a round level of √(L − min L)
+    contours = [t for t in fig.data if t.name == "loss contours"]
+    assert len(contours) == 3 and all(t.type == "scatter" for t in contours)
+    for t in contours[1:]:
+        np.testing.assert_array_equal(np.array(t.x, dtype=float), np.array(contours[0].x, dtype=float))
+    x, y = np.array(contours[0].x, dtype=float), np.array(contours[0].y, dtype=float)
+    ok = np.isfinite(x)
+    assert ok.sum() > 100
+    problem = fig1.problem
+    root = np.sqrt([problem.loss([b, s]) - fig1.contour_loss.min() for b, s in zip(x[ok], y[ok])])
+    levels = nice_levels(0.0, float(np.sqrt(np.ptp(fig1.contour_loss))), 14)
+    step = levels[1] - levels[0]
+    off = np.min(np.abs(root[:, None] - levels[None, :]), axis=1)
+    assert off.max() < 0.02 * step  # on a level, up to interpolation in a cell and 4 decimals
+    assert len(set(np.argmin(np.abs(root[:, None] - levels[None, :]), axis=1))) >= len(levels) - 2
 
 
 def test_thin_path_keeps_the_ends_and_spaces_points_by_arc_length():

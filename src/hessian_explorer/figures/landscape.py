@@ -15,7 +15,7 @@ from hessian_explorer.figures.style import (CRITICAL_STYLE, OKABE_ITO, SEQUENTIA
 from hessian_explorer.plane import Field, Plane
 
 __all__ = ["contour_figure", "critical_rows", "surface_figure", "quiver_segments", "arrowheads", "quiver_traces",
-           "add_point", "add_critical_points", "add_path", "value_limits", "level_lines", "CLICK_GRID", "CLICK_GRID_NAME",
+           "add_point", "add_critical_points", "add_path", "value_limits", "level_lines", "nice_levels", "CLICK_GRID", "CLICK_GRID_NAME",
            "NAN_COLOR"]
 
 CLICK_GRID_NAME = "click to move x₀"
@@ -61,6 +61,23 @@ def level_lines(x: np.ndarray, y: np.ndarray, z: np.ndarray, levels: Sequence[fl
     if not xs:
         return np.array([]), np.array([]), np.array([])
     return np.concatenate(xs)[:-1], np.concatenate(ys)[:-1], np.concatenate(zs)[:-1]
+
+
+def nice_levels(lo: float, hi: float, count: int) -> np.ndarray:
+    """Round levels between ``lo`` and ``hi``, as plotly picks them for a contour trace with
+    ``ncontours=count``: the step is 2, 5 or 10 times a power of ten, the smallest such step above
+    ``(hi - lo) / count``, and the levels are its multiples strictly inside ``(lo, hi)`` (one level
+    midway if there is none). Empty if ``hi <= lo``."""
+    rough = (hi - lo) / count
+    if not rough > 0:
+        return np.array([])
+    base = 10.0 ** np.floor(np.log10(rough))
+    step = base * next(m for m in (2, 5, 10) if m > rough / base)
+    start, end = np.ceil(lo / step) * step, np.floor(hi / step) * step
+    start, end = start + step * (start == lo), end - step * (end == hi)
+    if start > end:
+        return np.array([(start + end) / 2])
+    return start + step * np.arange(round((end - start) / step) + 1)
 
 
 def quiver_segments(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray, cell: float | tuple[float, float],

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from hessian_explorer.figures.landscape import arrowheads, quiver_segments
+from hessian_explorer.figures.landscape import arrowheads, level_lines, nice_levels, quiver_segments
 from hessian_explorer.figures.matrices import symmetric_limit
 from hessian_explorer.figures.style import DIVERGING, OKABE_ITO, Theme, apply_theme, fmt
 from hessian_explorer.outer_product_examples import BlobProblem, FisherSandbox, GaussNewtonDemo, KunstnerFigure1
@@ -22,6 +22,7 @@ __all__ = ["quiver_arrows", "thin_path", "kunstner_data_figure", "kunstner_field
            "ARROW_COLOR", "DECIMALS"]
 
 ARROW_COLOR = "#3a3a3a"
+CONTOUR_COLOR = "#9a9a9a"
 #: Plotted coordinates of the dense Figure 1 traces are rounded to this many decimals (payload size).
 DECIMALS = 4
 START_COLORS = (OKABE_ITO["orange"], OKABE_ITO["sky"], OKABE_ITO["green"], OKABE_ITO["purple"])
@@ -95,8 +96,9 @@ def kunstner_fields_figure(fields: KunstnerVectorFields, trajectories: KunstnerT
                            columns: int = 3) -> go.Figure:
     """Kunstner et al.'s Figure 1: three update fields (GD, natural gradient, EF) side by side.
 
-    Each panel: grey loss contours (``contours = (b, slope, loss)``, loss[i, j] at
-    ``(b[j], slope[i])``; default ``fields.loss``), the field as arrows from the grid points (one
+    Each panel: grey loss contours (lines of √(loss − its minimum) at round levels, see
+    :func:`~hessian_explorer.figures.landscape.nice_levels`; ``contours = (b, slope, loss)``,
+    loss[i, j] at ``(b[j], slope[i])``; default ``fields.loss``), the field as arrows from the grid points (one
     length scale for all three panels, see :func:`quiver_arrows`), the trajectories from each
     start in its own colour (thinned to ``max_points``) and the minimiser θ* as a star; dense
     coordinates are rounded to ``DECIMALS`` places.
@@ -109,7 +111,10 @@ def kunstner_fields_figure(fields: KunstnerVectorFields, trajectories: KunstnerT
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=list(titles), horizontal_spacing=0.05,
                         vertical_spacing=0.15)
     cb, cs, loss = contours if contours is not None else (fields.b, fields.slope, fields.loss)
-    level = np.round(np.sqrt(np.maximum(loss - np.min(loss), 0.0)), DECIMALS)  # evenly spaced ellipses
+    level = np.sqrt(np.maximum(loss - np.min(loss), 0.0))  # evenly spaced ellipses
+    # traced once here and drawn as lines (a contour trace is traced in the browser, per panel and draw)
+    line_x, line_y, _ = level_lines(cb, cs, level, nice_levels(level.min(), level.max(), 14))
+    line_x, line_y = np.round(line_x, DECIMALS), np.round(line_y, DECIMALS)
     methods = (fields.gd, fields.ngd, fields.ef)
     mags = np.concatenate([np.hypot(*m.reshape(-1, 2).T) for m in methods])
     mags = mags[np.isfinite(mags) & (mags > 0)]
@@ -119,10 +124,8 @@ def kunstner_fields_figure(fields: KunstnerVectorFields, trajectories: KunstnerT
     hi = max(fields.b[-1], fields.slope[-1]) + 0.3 * cell
     for m, (d, paths) in enumerate(zip(methods, trajectories.paths)):
         row, col, first = m // columns + 1, m % columns + 1, m == 0
-        fig.add_trace(go.Contour(x=np.round(cb, DECIMALS), y=np.round(cs, DECIMALS), z=level, ncontours=14,
-                                 showscale=False, hoverinfo="skip", contours=dict(coloring="lines"),
-                                 colorscale=[[0, "#9a9a9a"], [1, "#9a9a9a"]], line=dict(width=1),
-                                 name="loss contours", showlegend=False), row, col)
+        fig.add_trace(go.Scatter(x=line_x, y=line_y, mode="lines", line=dict(color=CONTOUR_COLOR, width=1),
+                                 hoverinfo="skip", name="loss contours", showlegend=False), row, col)
         sx, sy, hx, hy = (np.round(a, DECIMALS) for a in arrowheads(*quiver_arrows(fields.b, fields.slope, d, cell,
                                                                                     reference), cell, scale=0.8))
         fig.add_trace(go.Scatter(
