@@ -15,8 +15,8 @@ from hessian_explorer.figures.style import (CRITICAL_STYLE, OKABE_ITO, SEQUENTIA
 from hessian_explorer.plane import Field, Plane
 
 __all__ = ["contour_figure", "critical_rows", "surface_figure", "quiver_segments", "arrowheads", "quiver_traces",
-           "add_point", "add_critical_points", "add_path", "value_limits", "level_lines", "nice_levels", "CLICK_GRID", "CLICK_GRID_NAME",
-           "NAN_COLOR"]
+           "add_point", "add_critical_points", "add_path", "value_limits", "level_lines", "nice_levels",
+           "CLICK_GRID", "CLICK_GRID_NAME", "NAN_COLOR"]
 
 CLICK_GRID_NAME = "click to move x₀"
 # Points per axis of the invisible click grid: x₀ moves in steps of 1/29 of the plotted range.

@@ -98,10 +98,10 @@ def kunstner_fields_figure(fields: KunstnerVectorFields, trajectories: KunstnerT
 
     Each panel: grey loss contours (lines of √(loss − its minimum) at round levels, see
     :func:`~hessian_explorer.figures.landscape.nice_levels`; ``contours = (b, slope, loss)``,
-    loss[i, j] at ``(b[j], slope[i])``; default ``fields.loss``), the field as arrows from the grid points (one
-    length scale for all three panels, see :func:`quiver_arrows`), the trajectories from each
-    start in its own colour (thinned to ``max_points``) and the minimiser θ* as a star; dense
-    coordinates are rounded to ``DECIMALS`` places.
+    loss[i, j] at ``(b[j], slope[i])``; default ``fields.loss``), the field as arrows from the
+    grid points (one length scale for all three panels, see :func:`quiver_arrows`), the
+    trajectories from each start in its own colour (thinned to ``max_points``) and the minimiser
+    θ* as a star; dense coordinates are rounded to ``DECIMALS`` places.
     ``columns=3`` puts the panels in a row; ``columns=2`` makes a 2 x 2 grid (bigger panels for
     projectors) with the legend in the free fourth cell.
     """
