@@ -350,10 +350,10 @@ def run(quick: bool = False, plots_dir: Path | None = None) -> Section:
         f"Time from `streamlit run` to every chart drawn in headless Chromium: {rounds} cold start(s) per page, "
         "each paired with a cold start of the minimal app just before or after it (the order alternates "
         f"by round; rounds stop after {cfg.browser_budget:.0f} s). The ratio is the median of the pairs' "
-        "ratios: this machine's speed drifts by a quarter within minutes (the minimal app's median went from "
-        "3.1 to 4.1 s between two runs), and a pair taken seconds apart cancels that drift, where one "
-        "median against another does not; the ratio of the medians is shown beside it. The package's "
-        "bytecode is cached first, as Python and pip do outside a `PYTHONDONTWRITEBYTECODE` environment. "
+        "ratios: a shared machine's speed drifts within minutes, and a pair taken seconds apart cancels "
+        "that drift, where one median against another does not; the ratio of the medians is shown beside "
+        "it. The package's bytecode is cached first, as Python and pip do outside a "
+        "`PYTHONDONTWRITEBYTECODE` environment. "
         "A page counts the charts it draws on arrival (its first tab).\n\n"
         + markdown_table(["page", "time (median)", "vs minimal (median of pairs)", "ratio of medians", "note"],
                          brows))

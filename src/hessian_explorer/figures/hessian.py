@@ -59,12 +59,13 @@ def axis_segment(center, vector, radii) -> np.ndarray:
     return np.stack([c - s * v, c + s * v])
 
 
-def _level_lines(local: Field, z: np.ndarray, levels: np.ndarray, color: str, width: float, dash: str,
-                 name: str, hover: bool) -> go.Scatter:
-    """Lines of ``z`` at ``levels`` on ``local``'s grid, as a line trace that is also its legend entry;
-    hovering shows its level (``q = …``) if ``hover``."""
-    xs, ys, zs = level_lines(local.x, local.y, z, levels)
-    return go.Scatter(x=xs, y=ys, mode="lines", name=name, line=dict(color=color, width=width, dash=dash),
+def _level_lines(field: Field, z: np.ndarray, levels: np.ndarray, name: str, line: dict,
+                 hover: bool = False, showlegend: bool = True) -> go.Scatter:
+    """Lines of ``z`` at ``levels`` on ``field``'s grid as one line trace (traced here, see
+    :func:`~hessian_explorer.figures.landscape.level_lines`); hovering shows its level
+    (``q = …``) if ``hover``."""
+    xs, ys, zs = level_lines(field.x, field.y, z, levels)
+    return go.Scatter(x=xs, y=ys, mode="lines", name=name, line=line, showlegend=showlegend,
                       customdata=zs if hover else None,
                       hovertemplate="q = %{customdata:.4g}<extra></extra>" if hover else None,
                       hoverinfo=None if hover else "skip")
@@ -100,10 +101,11 @@ def quadratic_model_figure(field: Field, local: Field, model: QuadraticModel, ax
         levels = model_levels(q, model.value)
         if levels.size:
             f_local = np.where(outside, np.nan, local.value)
-            fig.add_trace(_level_lines(local, f_local, levels, F_COLOR, theme.line_width * 0.5, "solid",
-                                       F_LEVELS_NAME, hover=False))
+            fig.add_trace(_level_lines(local, f_local, levels, F_LEVELS_NAME,
+                                       dict(color=F_COLOR, width=theme.line_width * 0.5, dash="solid")))
             # drawn above f's lines, listed first in the legend
-            fig.add_trace(_level_lines(local, q, levels, MODEL_COLOR, theme.line_width, "dash", MODEL_NAME, hover=True)
+            fig.add_trace(_level_lines(local, q, levels, MODEL_NAME,
+                                       dict(color=MODEL_COLOR, width=theme.line_width, dash="dash"), hover=True)
                           .update(legendrank=999))
         if np.all(np.isfinite(axes.eigenvectors)):
             for k, sub in enumerate("₁₂"):
@@ -163,9 +165,8 @@ def curvature_map_figure(field: Field, codes: np.ndarray, labels: tuple[str, str
     ))
     limits = value_limits(field.value)
     if limits:
-        xs, ys, _ = level_lines(field.x, field.y, field.value, np.linspace(*limits, 15))
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="rgba(0,0,0,0.35)", width=1),
-                                 hoverinfo="skip", name="f"))
+        fig.add_trace(_level_lines(field, field.value, np.linspace(*limits, 15), "f",
+                                   dict(color="rgba(0,0,0,0.35)", width=1), showlegend=False))
     if point is not None:
         add_point(fig, field.plane.project(np.asarray(point)), theme)
     plane = field.plane
