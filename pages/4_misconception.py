@@ -1,4 +1,5 @@
-"""Page 4: the misconception H = ∇f∇fᵀ, side by side, with counterexamples and Newton's method."""
+"""Page 4: the misconception H = ∇f∇fᵀ, side by side, with counterexamples; three tabs take the two
+matrices apart entry by entry in symbols, in every direction of the plane, and in Newton's method."""
 
 from hessian_explorer.ui.layout import ensure_entrypoint
 
@@ -62,8 +63,10 @@ def show_matrices(view, c) -> bool:
     return True
 
 
+TABS = ["Entry by entry, in symbols", "Curvature in every direction", "Newton's method with each"]
+
+
 def show_entries(view, c) -> None:
-    st.subheader("Entry by entry, in symbols")
     if view.function.n > 3:
         st.info("The entry-by-entry table is shown for up to 3 variables; the heatmaps above show all entries.")
         return
@@ -73,7 +76,9 @@ def show_entries(view, c) -> None:
 
 
 def show_curvature(view, roses, c) -> None:
-    st.subheader("Curvature in every direction of the plotted plane")
+    if roses is None:
+        st.info("Curvature in a plane needs two or more variables: try a function of x and y.")
+        return
     v, ix, iy = view.direction, view.plane.ix, view.plane.iy
     in_plane = v[ix] ** 2 + v[iy] ** 2 > 1 - 1e-9
     angle = float(np.degrees(np.arctan2(v[iy], v[ix])) % 360.0) if in_plane else None
@@ -92,7 +97,10 @@ def show_curvature(view, roses, c) -> None:
 
 
 def show_newton(view) -> None:
-    st.subheader("What if you trusted it? Newton's method with each matrix")
+    if view.function.n < 2:
+        st.info("Newton's method is drawn in a plane, which needs two or more variables: try a function of x and y.")
+        return
+    st.markdown("**What if you trusted it?** Newton's method takes its steps with H, or with ∇f∇fᵀ.")
     damping = st.slider("damping λ (added to both matrices: M + λI)", 0.0, 1.0, 0.1, step=0.01, key="damping",
                         help="With λ = 0, ∇f∇fᵀ (rank ≤ 1) cannot be inverted, so its Newton step is undefined.")
     f, plane = view.function, view.plane
@@ -121,7 +129,8 @@ st.markdown(
     "The Hessian's grid of ∂²f/∂xᵢ∂xⱼ *looks* like an outer product, so is **H = ∇f∇fᵀ**? "
     "No. Entry (i, j) of H differentiates ∂f/∂xᵢ **again**, with respect to xⱼ; entry (i, j) of ∇f∇fᵀ "
     "**multiplies** two first derivatives: ∂²f/∂xᵢ∂xⱼ ≠ ∂f/∂xᵢ · ∂f/∂xⱼ. Below, both matrices at x₀, "
-    "entry by entry, in every direction, and what goes wrong if you trust the wrong one."
+    "then three tabs take them apart: entry by entry, in every direction, and in Newton's method, "
+    "where trusting the wrong one goes astray."
 )
 
 st.subheader("One-click counterexamples")
@@ -135,12 +144,17 @@ for column, example in zip(st.columns(len(COUNTEREXAMPLES)), COUNTEREXAMPLES):
 with layout.guard("the comparison"):
     result = study(view.function, view.plane)
     if show_matrices(view, result.comparison):
-        show_entries(view, result.comparison)
-        if result.roses is None:
-            st.info("Curvature in a plane and Newton's method need two or more variables.")
-        else:
-            show_curvature(view, result.roses, result.comparison)
-            show_newton(view)
+        # Only the open tab runs and draws: a first visit draws the two heatmaps, not four charts.
+        entries_tab, curvature_tab, newton_tab = st.tabs(TABS, key="mis_tab", on_change="rerun")
+        if entries_tab.open:
+            with entries_tab:
+                show_entries(view, result.comparison)
+        if curvature_tab.open:
+            with curvature_tab:
+                show_curvature(view, result.roses, result.comparison)
+        if newton_tab.open:
+            with newton_tab:
+                show_newton(view)
 
 st.subheader("The grain of truth")
 st.markdown(

@@ -22,7 +22,7 @@ ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 # screenshot name -> (url path, minimum number of plotly charts the page draws at first, with its
 # first tabs open); the default page (landscape) lives at the root.
 PAGES = {"landscape": ("", 1), "hessian": ("hessian", 2), "curvature": ("curvature", 2),
-         "misconception": ("misconception", 3), "linear_regression": ("linear_regression", 2),
+         "misconception": ("misconception", 2), "linear_regression": ("linear_regression", 2),
          "logistic_regression": ("logistic_regression", 1), "outer_products": ("outer_products", 2)}
 
 pytestmark = pytest.mark.browser
@@ -273,6 +273,21 @@ def test_every_tab_of_the_outer_products_page_draws_its_charts(server, page):
         _open_tab(page, label, charts)
         assert page.locator(".js-plotly-plot").count() == charts
         page.screenshot(path=str(ARTIFACTS / f"outer_products-tab{label[0]}.png"), full_page=True)
+
+
+def test_the_misconception_tabs_draw_their_chart_when_opened(server, page):
+    page.goto(f"{server}/misconception?p=saddle")
+    wait_idle(page, charts=2)
+    assert page.locator(".js-plotly-plot").count() == 2  # the two heatmaps; the entries tab is open
+    assert page.locator(".katex").count() >= 1
+    for label, name in [("Curvature in every direction", "curvature"), ("Newton's method with each", "newton")]:
+        _open_tab(page, label, charts=3)
+        assert page.locator(".js-plotly-plot").count() == 3
+        page.screenshot(path=str(ARTIFACTS / f"misconception-tab-{name}.png"), full_page=True)
+    chart = page.locator('[data-testid="stPlotlyChart"]').nth(2)
+    assert chart.evaluate("e => e.querySelector('.js-plotly-plot').data.some(t => t.name === 'Newton with H')")
+    chart.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "misconception-tab-newton-map.png"))
 
 
 def test_the_hessian_export_opens_with_its_code(server, page):

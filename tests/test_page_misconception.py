@@ -1,7 +1,7 @@
 """AppTest for the misconception page: every preset renders; the heatmaps carry the core's H and
 ∇f∇fᵀ on one colour scale; each counterexample button switches the function; the point, the
-angle and the damping change what is shown; typed 3- and 1-variable functions and points outside
-the domain are handled."""
+angle and the damping change what is shown; only the open tab (entries, curvature, Newton) is run
+and drawn; typed 3- and 1-variable functions and points outside the domain are handled."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_support import array, assert_clean, chart_specs, open_app
+from apptest_support import array, assert_clean, chart_specs, open_app, open_tab
 from hessian_explorer import parse_function
 from hessian_explorer.misconception import COUNTEREXAMPLES
 from hessian_explorer.presets import PRESETS, get_preset
 
 PAGE = "pages/4_misconception.py"
+ENTRIES, CURVATURE, NEWTON = "Entry by entry, in symbols", "Curvature in every direction", "Newton's method with each"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -72,8 +73,30 @@ def test_every_preset_renders_with_the_cores_matrices(shared, key):
     np.testing.assert_allclose(h, f.hessian(preset.point), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(o, f.gradient_outer(preset.point), rtol=1e-12, atol=1e-12)
     assert axis["cmid"] == 0 and axis["cmin"] == -axis["cmax"]
-    assert len(at.get("plotly_chart")) == 4  # pair, difference, curvature, Newton
+    assert len(at.get("plotly_chart")) == 2  # pair and difference; the first tab shows the entries
+    assert [el for el in at.latex if r"\begin{array}" in el.value]
+    for tab, key in ((CURVATURE, "mis_rose"), (NEWTON, "mis_newton")):
+        open_tab(at, "mis_tab", tab)
+        assert_clean(at)
+        assert [el.proto.id.split("-")[-1] for el in at.get("plotly_chart")] == ["mis_pair", "mis_diff", key]
     assert sum("**Newton with" in m.value for m in at.markdown) == 2
+    open_tab(at, "mis_tab", ENTRIES)
+
+
+def test_only_the_open_tab_runs(at):
+    """A first visit draws the two heatmaps and the entries; the curvature and Newton tabs run
+    (and draw their charts) only when opened, and each keeps its controls."""
+    assert at.session_state["mis_tab"] == ENTRIES
+    assert len(at.get("plotly_chart")) == 2 and "damping" not in [el.key for el in at.slider]
+    assert not [m for m in at.markdown if m.value.startswith("**Newton with")]
+    open_tab(at, "mis_tab", NEWTON)
+    assert not [el for el in at.latex if r"\begin{array}" in el.value]
+    at.slider(key="damping").set_value(0.5).run()
+    assert at.session_state["mis_tab"] == NEWTON and at.slider(key="damping").value == 0.5
+    assert len([m for m in at.markdown if m.value.startswith("**Newton with")]) == 2
+    open_tab(at, "mis_tab", CURVATURE)
+    assert not [m for m in at.markdown if m.value.startswith("**Newton with")]
+    assert any(m.value.startswith("Along the sidebar's direction v̂") for m in at.markdown)
 
 
 @pytest.mark.parametrize("example", COUNTEREXAMPLES, ids=lambda c: c.key)
@@ -123,6 +146,7 @@ def test_changing_the_point_changes_the_numbers(at):
 
 def test_the_angle_moves_the_marker_and_the_directional_numbers(at):
     at.button(key="cx_saddle").click().run()
+    open_tab(at, "mis_tab", CURVATURE)
     at.sidebar.slider(key="angle").set_value(90.0).run()
     assert_clean(at)
     text = page_text(at)
@@ -134,6 +158,7 @@ def test_the_angle_moves_the_marker_and_the_directional_numbers(at):
 
 def test_damping_zero_makes_the_outer_product_step_undefined(at):
     at.button(key="cx_saddle").click().run()
+    open_tab(at, "mis_tab", NEWTON)
     at.slider(key="damping").set_value(0.0).run()
     assert_clean(at)
     sentences = [m.value for m in at.markdown if m.value.startswith("**Newton with")]
@@ -159,7 +184,11 @@ def test_typed_three_and_one_variable_functions(at):
     assert_clean(at)
     h, o, _ = matrix_pair(at)
     assert h.shape == (1, 1) and h[0, 0] == pytest.approx(3.0) and o[0, 0] == pytest.approx(0.5625)
-    assert any("two or more variables" in i.value for i in at.info)
+    for tab in (CURVATURE, NEWTON):
+        open_tab(at, "mis_tab", tab)
+        assert_clean(at)
+        assert len(at.get("plotly_chart")) == 2
+        assert any("two or more variables" in i.value for i in at.info)
 
 
 def test_a_point_outside_the_domain_is_explained(at):
