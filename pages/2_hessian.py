@@ -1,5 +1,6 @@
 """Page 2: the Hessian at x₀ in symbols and numbers, its eigen-analysis and the second-derivative
-test, the local quadratic model on the map, a map of curvature type, and exports."""
+test; in two tabs (only the open one runs) the local quadratic model on the map and a map of curvature
+type; and exports."""
 
 from hessian_explorer.ui.layout import ensure_entrypoint
 
@@ -17,7 +18,9 @@ from hessian_explorer.figures.landscape import CLICK_GRID
 from hessian_explorer.figures.style import fmt
 from hessian_explorer.taylor import QuadraticModel, neighbourhood, plane_analysis, plane_curvature
 from hessian_explorer.ui import cache, layout
-from hessian_explorer.ui.controls import describe_point, function_sidebar, on_chart_click
+from hessian_explorer.ui.controls import describe_point, function_sidebar, kept_slider, on_chart_click
+
+MAPS = ["The local quadratic model q near x₀", "Where f is convex, concave or saddle-shaped"]
 
 view = function_sidebar(direction=False)  # v is used by the curvature pages only
 layout.presentation_css(view.presentation)
@@ -55,36 +58,41 @@ with layout.guard("the Hessian"):
     if f.n < 2:
         st.info("The maps need two variables; this function has one. Its Hessian is the 1×1 matrix f''.")
     else:
-        st.subheader("The local quadratic model, and where f is convex, concave or saddle-shaped")
-        st.latex(r"q(x_0 + d) = f(x_0) + \nabla f(x_0)^\top d + \tfrac12\, d^\top H(x_0)\, d")
-        fraction = st.slider("Radius of the disc around x₀ where q is drawn (fraction of the plotted width)",
-                             0.05, 0.5, 0.2, 0.05, key="hess_neighbourhood")
         if f.n > 2:
             st.info(f"f has {f.n} variables. The maps show the plane through x₀ across {view.labels[0]} and "
                     f"{view.labels[1]} (the others held at x₀), so the model's axes and the curvature map use the "
                     f"2×2 block of H for ({view.labels[0]}, {view.labels[1]}). The heatmap, eigenvalues and "
                     f"verdict above use the full {f.n}×{f.n} Hessian.")
+        # Only the open tab runs and draws: a first visit draws one map, not two.
+        model_tab, types_tab = st.tabs(MAPS, key="hess_map_tab", on_change="rerun")
         field = cache.field_for(*view.key, plane)
-        local = cache.field_for(*view.key, neighbourhood(plane, fraction))
-        model = QuadraticModel.from_analysis(analysis)
-        axes = plane_analysis(analysis, plane.ix, plane.iy)
-        codes = plane_curvature(field)
-        c1, c2 = layout.side_by_side(view.presentation)
-        with c1:
-            fig = quadratic_model_figure(field, local, model, axes, view.labels, view.theme, click_grid=CLICK_GRID,
-                                         title="f (filled) and its quadratic model q near x₀")
-            st.plotly_chart(fig, key="hessian_model", selection_mode="points",
-                            on_select=partial(on_chart_click, "hessian_model", plane.ix, plane.iy), theme=None)
-            st.caption("Inside the lightened disc, dashed orange: contours of the quadratic model q; solid: f "
-                       "at the same levels. Where they agree, q is a good model of f. The black axes are the "
-                       "eigenvectors of H (in this plane): the ellipses or hyperbolas of q line up with them. "
-                       "Click the map to move x₀.")
-        with c2:
-            st.plotly_chart(curvature_map_figure(field, codes, view.labels, view.theme, point=view.point,
-                                                 title="Curvature type of H at each point"),
-                            key="hessian_curvature_map", theme=None)
-            st.caption("Convex: all eigenvalues > 0 (a bowl); concave: all < 0 (a dome); saddle: both signs; "
-                       "degenerate: an eigenvalue is 0; undefined: f or its derivatives are undefined there.")
+        if model_tab.open:
+            with model_tab:
+                left, right = layout.side_by_side(view.presentation, (3, 2))
+                with right:
+                    st.latex(r"q(x_0 + d) = f(x_0) + \nabla f(x_0)^\top d + \tfrac12\, d^\top H(x_0)\, d")
+                    fraction = kept_slider("Radius of the disc around x₀ where q is drawn (fraction of the "
+                                           "plotted width)", 0.05, 0.5, 0.2, step=0.05, key="hess_neighbourhood")
+                    st.caption("Inside the lightened disc, dashed orange: contours of the quadratic model q; solid: "
+                               "f at the same levels. Where they agree, q is a good model of f. The black axes are "
+                               "the eigenvectors of H (in this plane): the ellipses or hyperbolas of q line up with "
+                               "them. Click the map to move x₀.")
+                local = cache.field_for(*view.key, neighbourhood(plane, fraction))
+                model = QuadraticModel.from_analysis(analysis)
+                axes = plane_analysis(analysis, plane.ix, plane.iy)
+                fig = quadratic_model_figure(field, local, model, axes, view.labels, view.theme, click_grid=CLICK_GRID,
+                                             title="f (filled) and its quadratic model q near x₀")
+                left.plotly_chart(fig, key="hessian_model", selection_mode="points",
+                                  on_select=partial(on_chart_click, "hessian_model", plane.ix, plane.iy), theme=None)
+        if types_tab.open:
+            with types_tab:
+                left, right = layout.side_by_side(view.presentation, (3, 2))
+                left.plotly_chart(curvature_map_figure(field, plane_curvature(field), view.labels, view.theme,
+                                                       point=view.point, title="Curvature type of H at each point"),
+                                  key="hessian_curvature_map", theme=None)
+                right.caption("Convex: all eigenvalues > 0 (a bowl); concave: all < 0 (a dome); saddle: both "
+                              "signs; degenerate: an eigenvalue is 0; undefined: f or its derivatives are "
+                              "undefined there.")
 
     # Collapsed until asked for: the code boxes load a syntax highlighter (1.5 MB of script) that
     # a first visit would otherwise wait for.

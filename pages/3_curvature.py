@@ -15,7 +15,7 @@ from hessian_explorer.figures.curvature import (angle_profile_figure, derivation
 from hessian_explorer.figures.landscape import CLICK_GRID
 from hessian_explorer.figures.style import fmt
 from hessian_explorer.ui import cache, layout
-from hessian_explorer.ui.controls import describe_point, function_sidebar, on_chart_click, on_dial_click
+from hessian_explorer.ui.controls import describe_point, function_sidebar, kept_slider, on_chart_click, on_dial_click
 
 view = function_sidebar()
 layout.presentation_css(view.presentation)
@@ -32,8 +32,8 @@ st.markdown(
 with layout.guard("the curvature along v"):
     summary = st.container()
     st.subheader("The slice: f along the line x₀ + t v̂")
-    width = st.slider("half-width w of the slice (t runs from −w to w)", 0.1, 10.0, value=1.0, step=0.1,
-                      key="slice_width")
+    width = kept_slider("half-width w of the slice (t runs from −w to w)", 0.1, 10.0, 1.0, step=0.1,
+                        key="slice_width")
     d = directional_curvature(f, view.point, view.direction, width, plane.ix, plane.iy)
     if not d.defined:
         st.warning("f, ∇f or H is undefined at x₀ (for example the log of a negative number). "

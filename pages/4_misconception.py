@@ -15,7 +15,7 @@ from hessian_explorer.figures.style import fmt
 from hessian_explorer.misconception import (COUNTEREXAMPLES, RANK_RTOL, counterexample_for, counterexample_view,
                                             entry_latex, newton_runs, paths_coincide, study)
 from hessian_explorer.ui import cache, layout
-from hessian_explorer.ui.controls import apply_view, describe_point, function_sidebar, on_chart_click
+from hessian_explorer.ui.controls import apply_view, describe_point, function_sidebar, kept_slider, on_chart_click
 
 
 def load_counterexample(key: str) -> None:
@@ -101,8 +101,8 @@ def show_newton(view) -> None:
         st.info("Newton's method is drawn in a plane, which needs two or more variables: try a function of x and y.")
         return
     st.markdown("**What if you trusted it?** Newton's method takes its steps with H, or with ∇f∇fᵀ.")
-    damping = st.slider("damping λ (added to both matrices: M + λI)", 0.0, 1.0, 0.1, step=0.01, key="damping",
-                        help="With λ = 0, ∇f∇fᵀ (rank ≤ 1) cannot be inverted, so its Newton step is undefined.")
+    damping = kept_slider("damping λ (added to both matrices: M + λI)", 0.0, 1.0, 0.1, step=0.01, key="damping",
+                          help="With λ = 0, ∇f∇fᵀ (rank ≤ 1) cannot be inverted, so its Newton step is undefined.")
     f, plane = view.function, view.plane
     runs = newton_runs(f, plane, damping)
     field = cache.field_for(*view.key, plane)

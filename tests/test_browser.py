@@ -290,6 +290,17 @@ def test_the_misconception_tabs_draw_their_chart_when_opened(server, page):
     page.screenshot(path=str(ARTIFACTS / "misconception-tab-newton-map.png"))
 
 
+def test_the_hessian_curvature_type_map_is_drawn_when_its_tab_is_opened(server, page):
+    page.goto(f"{server}/hessian?p=double_well")
+    wait_idle(page, charts=2)
+    assert page.locator(".js-plotly-plot").count() == 2  # the heatmap and the quadratic model
+    _open_tab(page, "Where f is convex, concave or saddle-shaped", charts=2)
+    chart = page.locator('[data-testid="stPlotlyChart"]').nth(1)
+    assert chart.evaluate("e => e.querySelector('.js-plotly-plot').layout.title.text").startswith("Curvature type")
+    chart.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "hessian-tab-curvature-type.png"))
+
+
 def test_the_hessian_export_opens_with_its_code(server, page):
     page.goto(f"{server}/hessian?p=himmelblau")
     wait_idle(page, charts=2)

@@ -1,5 +1,6 @@
 """AppTest: the Hessian page renders every preset and typed functions of 1 to 10 variables, shows
-the core's numbers, reacts to its widgets, and its Python snippet reproduces what it shows."""
+the core's numbers, reacts to its widgets, runs only the open tab of its two maps, and its Python
+snippet reproduces what it shows."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from streamlit.testing.v1 import AppTest
 from apptest_support import array, assert_clean, chart_specs, first_metric, open_app, open_tab, tables, type_function
 from hessian_explorer import parse_function
 from hessian_explorer.export import python_snippet
-from hessian_explorer.figures.hessian import MODEL_NAME, NEIGHBOURHOOD_NAME
+from hessian_explorer.figures.hessian import CURVATURE_STYLE, MODEL_NAME, NEIGHBOURHOOD_NAME
 from hessian_explorer.figures.style import fmt
 from hessian_explorer.presets import PRESETS, get_preset
 
 PAGE = "pages/2_hessian.py"
+MODEL_TAB, TYPES_TAB = "The local quadratic model q near x₀", "Where f is convex, concave or saddle-shaped"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -77,7 +79,7 @@ def test_every_preset_shows_the_cores_numbers(key):
     assert first_metric(at, "f at x₀") == fmt(analysis.value)
     assert first_metric(at, "det H") == fmt(analysis.determinant)
     assert any(f"verdict: {analysis.verdict}" in m.value for m in at.markdown)
-    assert len(chart_specs(at)) == 3
+    assert len(chart_specs(at)) == 2  # the heatmap and the open tab's map, the quadratic model
     assert len(tables(at)[0]) == f.n
     assert any(f"H = {f.hessian_latex}" in el.value for el in at.latex)
     assert snippet(at) == python_snippet(preset.text, preset.variables, preset.point)
@@ -112,6 +114,24 @@ def test_neighbourhood_slider_resizes_the_model():
     assert np.ptp(model_x(at)) == pytest.approx(2 * width)
 
 
+def test_only_the_open_map_tab_runs():
+    """On arrival the quadratic model's tab is open (its map and slider); the curvature-type map is
+    drawn when its tab is opened, in place of the model, and the slider keeps its value."""
+    at = open_page({"p": "saddle"})
+    assert at.session_state["hess_map_tab"] == MODEL_TAB
+    at.slider(key="hess_neighbourhood").set_value(0.3).run()
+    open_tab(at, "hess_map_tab", TYPES_TAB)
+    assert_clean(at)
+    heat, types = chart_specs(at)
+    assert heat["data"][0]["type"] == "heatmap" and "hess_neighbourhood" not in [s.key for s in at.slider]
+    assert types["layout"]["title"]["text"].startswith("Curvature type")
+    saddle = CURVATURE_STYLE[next(k for k in CURVATURE_STYLE if k.name == "SADDLE")][0]
+    assert set(np.asarray(types["data"][0]["customdata"]).ravel()) == {saddle}  # x² − y²: a saddle everywhere
+    open_tab(at, "hess_map_tab", MODEL_TAB)
+    assert_clean(at)
+    assert at.slider(key="hess_neighbourhood").value == 0.3 and len(chart_specs(at)) == 2
+
+
 def test_full_precision_toggle_writes_every_digit():
     at = open_page({"p": "bowl", "x0": "0.1,0.2"})
     outer = parse_function("x^2 + y^2").gradient_outer([0.1, 0.2])  # [[0.04.., 0.08..], ...]
@@ -129,7 +149,7 @@ def test_typed_three_variables_use_the_full_matrix_and_say_the_maps_are_a_slice(
     x, y, z = point
     np.testing.assert_allclose(array(heatmap(at)["z"]), [[2, 0, 0], [0, 2 * z, 2 * y], [0, 2 * y, 0]], rtol=1e-12)
     assert any("2×2 block of H for (x, y)" in i.value for i in at.info)
-    assert len(tables(at)[0]) == 3 and len(chart_specs(at)) == 3
+    assert len(tables(at)[0]) == 3 and len(chart_specs(at)) == 2
 
 
 def test_one_variable_shows_the_matrix_without_maps():

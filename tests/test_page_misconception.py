@@ -11,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from apptest_support import array, assert_clean, chart_specs, open_app, open_tab
 from hessian_explorer import parse_function
-from hessian_explorer.misconception import COUNTEREXAMPLES
+from hessian_explorer.figures.misconception import newton_sentence
+from hessian_explorer.misconception import COUNTEREXAMPLES, newton_runs
 from hessian_explorer.presets import PRESETS, get_preset
 
 PAGE = "pages/4_misconception.py"
@@ -97,6 +98,13 @@ def test_only_the_open_tab_runs(at):
     open_tab(at, "mis_tab", CURVATURE)
     assert not [m for m in at.markdown if m.value.startswith("**Newton with")]
     assert any(m.value.startswith("Along the sidebar's direction v̂") for m in at.markdown)
+    open_tab(at, "mis_tab", NEWTON)  # the damping was kept while its tab was closed
+    assert_clean(at)
+    assert at.slider(key="damping").value == 0.5
+    view = at.session_state["_view"]
+    sentences = [m.value for m in at.markdown if m.value.startswith("**Newton with")]
+    assert sentences == [newton_sentence(run) for run in newton_runs(view.function, view.plane, 0.5)]
+    assert sentences != [newton_sentence(run) for run in newton_runs(view.function, view.plane, 0.1)]
 
 
 @pytest.mark.parametrize("example", COUNTEREXAMPLES, ids=lambda c: c.key)
