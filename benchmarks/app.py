@@ -69,10 +69,10 @@ class Config:
     presets: tuple[str, ...] = ()  # empty: every preset
     reps: int = 5  # timed reruns per page and preset
     model_reps: int = 8
-    browser_rounds: int = 5  # cold starts per page: a page moves by ±0.1 between single runs here
+    browser_rounds: int = 9  # cold starts per page: with 5, a page's ratio moved by ±0.1 between runs here
     browser_pages: tuple[str, ...] = tuple(PAGES)
     settle: float = 1.0  # seconds every chart must stay drawn before the clock's reading counts
-    browser_budget: float = 420.0  # seconds: no new round of cold starts after this
+    browser_budget: float = 840.0  # seconds: no new round of cold starts after this
 
     @classmethod
     def quick(cls) -> "Config":
