@@ -135,7 +135,10 @@ st.markdown(
 
 st.subheader("One-click counterexamples")
 active = counterexample_for(view.preset.key if view.preset else None)
-for column, example in zip(st.columns(len(COUNTEREXAMPLES)), COUNTEREXAMPLES):
+# one row on a laptop; rows of three in presentation mode, where five columns broke the buttons' words
+per_row = 3 if view.presentation else len(COUNTEREXAMPLES)
+columns = [c for _ in range(0, len(COUNTEREXAMPLES), per_row) for c in st.columns(per_row)]
+for column, example in zip(columns, COUNTEREXAMPLES):
     with column.container(border=True):
         st.button(example.label, key=f"cx_{example.key}", on_click=load_counterexample, args=(example.key,),
                   type="primary" if example is active else "secondary", width="stretch")
