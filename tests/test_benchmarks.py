@@ -64,3 +64,14 @@ def test_cold_start_refuses_a_path_that_is_not_a_page(browser):
 
     with pytest.raises(RuntimeError, match="not a page of the app"):
         _cold_start(browser, APP, "linear-regression", settle=0.2, timeout=90)
+
+
+def test_paired_ratio_is_the_median_of_the_pairs_ratios_with_their_middle_half():
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.app import paired_ratio
+
+    # ratios 2, 3, 4, 5, 6 (given out of order): median 4, quartiles 3 and 5
+    assert paired_ratio([(8.0, 2.0), (2.0, 1.0), (15.0, 3.0), (6.0, 1.0), (6.0, 2.0)]) == pytest.approx((4.0, 3.0, 5.0))
+    # fewer than four pairs: the smallest and the largest ratio around the median
+    assert paired_ratio([(1.2, 1.0), (3.0, 2.0), (1.1, 1.0)]) == pytest.approx((1.2, 1.1, 1.5))
+    assert paired_ratio([(2.6, 2.0)]) == pytest.approx((1.3, 1.3, 1.3))
