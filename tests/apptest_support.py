@@ -73,6 +73,18 @@ def array(value: Any) -> np.ndarray:
     return np.asarray(value, dtype=float)
 
 
+def path_pieces(path: str) -> list[np.ndarray]:
+    """The pieces of an SVG path of ``M``, ``L`` and ``Z`` commands (a plotly path shape), each an
+    ``(n, 2)`` array of its points; a ``Z`` closes a piece without adding a point."""
+    pieces: list[list[list[float]]] = []
+    for command, body in re.findall(r"([MLZ])([^MLZ]*)", path):
+        if command == "M":
+            pieces.append([])
+        if command != "Z":
+            pieces[-1].append([float(v) for v in body.split(",")])
+    return [np.array(p) for p in pieces]
+
+
 def assert_no_exception(at: AppTest) -> None:
     """The last run raised no exception."""
     assert not at.exception, [e.value for e in at.exception]

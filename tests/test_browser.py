@@ -269,6 +269,17 @@ def test_the_3d_surface_is_drawn_when_its_tab_is_opened(server, page):
 def test_every_tab_of_the_outer_products_page_draws_its_charts(server, page):
     page.goto(f"{server}/outer_products")
     wait_idle(page, charts=2)
+    # The arrows are path shapes (layer "below"); their legend entry hides and shows them all.
+    fields = page.locator(".js-plotly-plot").nth(1)
+    arrows = "g => g.querySelectorAll('.shapelayer path').length"
+    assert fields.evaluate(arrows) == 9  # contours, shafts and heads in three panels
+    entry = fields.locator(".legendtoggle").first  # "update direction"
+    entry.click(force=True)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot')[1]"
+                           ".querySelectorAll('.shapelayer path').length === 3", timeout=10_000)
+    entry.click(force=True)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot')[1]"
+                           ".querySelectorAll('.shapelayer path').length === 9", timeout=10_000)
     for label, charts in [("② Fisher identity", 2), ("③ EF and Gauss–Newton", 3)]:
         _open_tab(page, label, charts)
         assert page.locator(".js-plotly-plot").count() == charts

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from apptest_support import path_pieces
 from hessian_explorer import parse_function
 from hessian_explorer.figures.landscape import level_lines, nice_levels, surface_figure, value_limits
 from hessian_explorer.figures.style import NORMAL
@@ -97,6 +98,43 @@ def test_arrowheads_sit_on_the_tips_and_point_along_the_shafts():
                                    atol=1e-12)  # square to it, the same size for every arrow
         np.testing.assert_allclose(end, tip - along * min(HEAD_LENGTH, np.linalg.norm(tip - tail)), atol=1e-12)
     np.testing.assert_allclose([sx[1], sy[1]], [xs[0], ys[0]], atol=1e-12)  # a short arrow: all head
+
+
+def test_path_data_breaks_at_non_finite_points_and_closes_each_piece():
+    from hessian_explorer.figures.landscape import path_data
+
+    x = [0.0, 1.0, np.nan, 2.0, 3.0, 4.0, np.inf, -5.5]
+    y = [0.0, 1.5, np.nan, 2.0, -3.0, 4.0, 0.0, 1e-7]
+    assert path_data(x, y) == "M0.0,0.0L1.0,1.5M2.0,2.0L3.0,-3.0L4.0,4.0M-5.5,1e-07"
+    assert path_data(x, y, closed=True) == "M0.0,0.0L1.0,1.5ZM2.0,2.0L3.0,-3.0L4.0,4.0ZM-5.5,1e-07Z"
+    assert path_data([0.123456, np.nan], [2.0, 1.0], decimals=2) == "M0.12,2.0"
+    assert path_data([], []) == ""
+    rng = np.random.default_rng(5)  # round trip through a parser of SVG path data
+    x, y = rng.normal(size=(2, 300)) * 1e3
+    x[rng.random(300) < 0.1] = np.nan
+    pieces = path_pieces(path_data(x, y))
+    ok = np.isfinite(x)
+    np.testing.assert_array_equal(np.concatenate(pieces), np.column_stack([x[ok], y[ok]]))
+    assert len(pieces) == np.count_nonzero(ok & ~np.concatenate([[False], ok[:-1]]))
+
+
+def test_quiver_shapes_draw_every_shaft_style_then_the_heads():
+    from hessian_explorer.figures.landscape import arrowheads, quiver_segments, quiver_shapes
+
+    rng = np.random.default_rng(4)
+    x, y, u, v = rng.normal(size=(4, 12))
+    xs, ys = quiver_segments(x, y, u, v, 0.5)
+    under, over, heads = quiver_shapes(xs, ys, 0.5, shafts=[dict(color="black", width=3), dict(color="white", width=1)],
+                                       heads=dict(fillcolor="white"), xref="x2", yref="y2", legendgroup="q")
+    sx, sy, hx, hy = arrowheads(xs, ys, 0.5)
+    assert under["path"] == over["path"] and [under["line"]["width"], over["line"]["width"]] == [3, 1]
+    shafts, triangles = path_pieces(under["path"]), path_pieces(heads["path"])
+    np.testing.assert_array_equal(np.stack(shafts), np.column_stack([sx, sy]).reshape(-1, 3, 2)[:, :2])
+    np.testing.assert_array_equal(np.stack(triangles), np.column_stack([hx, hy]).reshape(-1, 5, 2)[:, :3])
+    assert heads["path"].count("Z") == 12 and heads["fillcolor"] == "white"
+    for shape in (under, over, heads):
+        assert (shape["type"], shape["layer"], shape["xref"], shape["yref"], shape["legendgroup"]) == (
+            "path", "below", "x2", "y2", "q")
 
 
 def test_the_map_arrows_point_uphill_and_the_click_grid_draws_nothing():

@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+from apptest_support import path_pieces
 from hessian_explorer.figures import outer_products as figs
 from hessian_explorer.figures.landscape import nice_levels
 from hessian_explorer.figures.style import NORMAL, PRESENTATION
@@ -29,6 +30,11 @@ def _by_meta(fig: go.Figure, meta: str):
     return trace
 
 
+def _shape(fig: go.Figure, name: str):
+    (shape,) = [s for s in fig.layout.shapes if s.name == name]
+    return shape
+
+
 def _arrows(trace) -> list[tuple[np.ndarray, np.ndarray]]:
     """(tail, tip) pairs from a ``[tail, tip, None]`` polyline."""
     x, y = np.asarray(trace.x, dtype=float), np.asarray(trace.y, dtype=float)
@@ -37,12 +43,15 @@ def _arrows(trace) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def _drawn_arrows(fig: go.Figure, m: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(tail, tip) of each arrow of panel ``m`` as drawn: tails from the shafts, tips from the heads."""
-    shafts = _arrows(_by_meta(fig, f"arrows:{m}"))
-    heads = _by_meta(fig, f"heads:{m}")
-    hx, hy = np.asarray(heads.x, dtype=float), np.asarray(heads.y, dtype=float)
-    assert len(hx) == 5 * len(shafts) and np.isnan(hx[4::5]).all() and heads.fill == "toself"
-    return [(tail, np.array([hx[5 * k], hy[5 * k]])) for k, (tail, _) in enumerate(shafts)]
+    """(tail, tip) of each arrow of panel ``m`` as drawn: tails from the shafts, tips from the heads
+    (path shapes: a line per shaft, a filled triangle per head, its first corner the tip)."""
+    shaft, head = _shape(fig, f"arrows:{m}"), _shape(fig, f"heads:{m}")
+    shafts, heads = path_pieces(shaft.path), path_pieces(head.path)
+    assert len(heads) == len(shafts) == head.path.count("Z") and shaft.path.count("Z") == 0
+    assert all(s.shape == (2, 2) for s in shafts) and all(h.shape == (3, 2) for h in heads)
+    assert head.fillcolor == figs.ARROW_COLOR and head.line.width == 0 and shaft.line.color == figs.ARROW_COLOR
+    assert shaft.layer == head.layer == "below" and shaft.legendgroup == head.legendgroup == "arrows"
+    return [(s[0], h[0]) for s, h in zip(shafts, heads)]
 
 
 def _assert_arrow_along(tail, head, point, d, cell):
@@ -97,7 +106,8 @@ def test_fields_figure_draws_each_method_at_its_grid_points(columns):
     fig = figs.kunstner_fields_figure(fields, traj, NORMAL, columns=columns)
     for m, d in enumerate((fields.gd, fields.ngd, fields.ef)):
         axis = "x" if m == 0 else f"x{m + 1}"
-        assert _by_meta(fig, f"arrows:{m}").xaxis == _by_meta(fig, f"heads:{m}").xaxis == axis
+        assert _shape(fig, f"arrows:{m}").xref == _shape(fig, f"heads:{m}").xref == axis
+        assert _shape(fig, f"arrows:{m}").yref == _shape(fig, f"heads:{m}").yref == axis.replace("x", "y")
         arrows = _drawn_arrows(fig, m)
         assert len(arrows) == 12
         for (tail, head), (i, j) in zip(arrows, itertools.product(range(3), range(4))):
@@ -107,6 +117,8 @@ def test_fields_figure_draws_each_method_at_its_grid_points(columns):
             assert (path.x[0], path.y[0]) == tuple(start) and (path.x[-1], path.y[-1]) == (0.5, 1.0)
             marker = _by_meta(fig, f"start:{m}:{k}")
             assert (marker.x[0], marker.y[0]) == tuple(start)
+    (legend,) = [t for t in fig.data if t.legendgroup == "arrows"]  # the arrows' entry: it shows and hides them
+    assert legend.name == "update direction" and legend.showlegend is not False and list(legend.x) == [None]
     layout = fig.layout
     assert layout.xaxis.title.text == "θ₀ (bias)" and layout.yaxis.title.text == "θ₁ (slope)"
     if columns == 2:  # 2 x 2: the EF panel sits below the GD panel
@@ -135,11 +147,9 @@ def test_fields_figure_of_the_paper_matches_the_core(fig1):
         path = _by_meta(fig, f"path:1:{k}")
         np.testing.assert_allclose((path.x[-1], path.y[-1]), fields.minimiser, atol=1e-3)
     # grey loss contours, the same in every panel: each point on a round level of √(L − min L)
-    contours = [t for t in fig.data if t.name == "loss contours"]
-    assert len(contours) == 3 and all(t.type == "scatter" for t in contours)
-    for t in contours[1:]:
-        np.testing.assert_array_equal(np.array(t.x, dtype=float), np.array(contours[0].x, dtype=float))
-    x, y = np.array(contours[0].x, dtype=float), np.array(contours[0].y, dtype=float)
+    contours = [_shape(fig, f"contours:{m}") for m in range(3)]
+    assert len({c.path for c in contours}) == 1 and [c.xref for c in contours] == ["x", "x2", "x3"]
+    x, y = np.concatenate(path_pieces(contours[0].path)).T
     ok = np.isfinite(x)
     assert ok.sum() > 100
     problem = fig1.problem

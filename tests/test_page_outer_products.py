@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_support import array, chart, open_app, open_tab
+from apptest_support import array, chart, open_app, open_tab, path_pieces
 
 PAGE = "pages/7_outer_products.py"
 TABS = ["① EF as a preconditioner", "② Fisher identity", "③ EF and Gauss–Newton"]
@@ -74,11 +74,9 @@ def test_every_widget_has_a_prefixed_key_in_the_sidebar(default):
 
 def test_fields_chart_arrows_start_on_the_grid(default):
     spec = chart(default, "op_fields")
-    arrows = [t for t in spec["data"] if t.get("meta", "").startswith("arrows:")]
+    arrows = [s for s in spec["layout"]["shapes"] if s.get("name", "").startswith("arrows:")]
     assert len(arrows) == 3
-    x, y = array(arrows[0]["x"]), array(arrows[0]["y"])
-    assert np.isnan(x[2::3]).all() and np.isnan(y[2::3]).all()  # breaks between arrows
-    tails = {(round(float(a), 3), round(float(b), 3)) for a, b in zip(x[0::3], y[0::3])}
+    tails = {(round(float(p[0, 0]), 3), round(float(p[0, 1]), 3)) for p in path_pieces(arrows[0]["path"])}
     assert (-1.0, -1.0) in tails and (5.0, 5.0) in tails and len(tails) == 225
     paths = [t for t in spec["data"] if t.get("meta", "").startswith("path:0:")]
     starts = [(array(p["x"])[0], array(p["y"])[0]) for p in paths]

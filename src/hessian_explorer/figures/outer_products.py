@@ -10,7 +10,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from hessian_explorer.figures.landscape import arrowheads, level_lines, nice_levels, quiver_segments
+from hessian_explorer.figures.landscape import (SHAPE_LAYER, level_lines, nice_levels, path_data, quiver_segments,
+                                               quiver_shapes)
 from hessian_explorer.figures.matrices import symmetric_limit
 from hessian_explorer.figures.style import DIVERGING, OKABE_ITO, Theme, apply_theme, fmt
 from hessian_explorer.outer_product_examples import BlobProblem, FisherSandbox, GaussNewtonDemo, KunstnerFigure1
@@ -112,7 +113,7 @@ def kunstner_fields_figure(fields: KunstnerVectorFields, trajectories: KunstnerT
                         vertical_spacing=0.15)
     cb, cs, loss = contours if contours is not None else (fields.b, fields.slope, fields.loss)
     level = np.sqrt(np.maximum(loss - np.min(loss), 0.0))  # evenly spaced ellipses
-    # traced once here and drawn as lines (a contour trace is traced in the browser, per panel and draw)
+    # traced once here and drawn as a shape (a contour trace is traced in the browser, per panel and draw)
     line_x, line_y, _ = level_lines(cb, cs, level, nice_levels(level.min(), level.max(), 14))
     line_x, line_y = np.round(line_x, DECIMALS), np.round(line_y, DECIMALS)
     methods = (fields.gd, fields.ngd, fields.ef)
@@ -122,20 +123,24 @@ def kunstner_fields_figure(fields: KunstnerVectorFields, trajectories: KunstnerT
     cell = float(min(np.min(np.diff(fields.b)), np.min(np.diff(fields.slope))))
     lo = min(fields.b[0], fields.slope[0]) - 0.3 * cell
     hi = max(fields.b[-1], fields.slope[-1]) + 0.3 * cell
+    contour_path = path_data(line_x, line_y)
+    shapes = []
     for m, (d, paths) in enumerate(zip(methods, trajectories.paths)):
         row, col, first = m // columns + 1, m % columns + 1, m == 0
-        fig.add_trace(go.Scatter(x=line_x, y=line_y, mode="lines", line=dict(color=CONTOUR_COLOR, width=1),
-                                 hoverinfo="skip", name="loss contours", showlegend=False), row, col)
-        sx, sy, hx, hy = (np.round(a, DECIMALS) for a in arrowheads(*quiver_arrows(fields.b, fields.slope, d, cell,
-                                                                                    reference), cell, scale=0.8))
-        fig.add_trace(go.Scatter(
-            x=sx, y=sy, mode="lines", name="update direction", legendgroup="arrows", showlegend=False,
-            meta=f"arrows:{m}", line=dict(color=ARROW_COLOR, width=theme.arrow_width * 0.8), hoverinfo="skip"),
-            row, col)
-        fig.add_trace(go.Scatter(
-            x=hx, y=hy, mode="lines", fill="toself", fillcolor=ARROW_COLOR, name="update direction",
-            legendgroup="arrows", showlegend=first, meta=f"heads:{m}", line=dict(width=0), hoverinfo="skip"),
-            row, col)
+        suffix = "" if first else str(m + 1)
+        refs = dict(xref=f"x{suffix}", yref=f"y{suffix}")
+        # static line art as shapes (see path_data): contours, then the arrows above them
+        shapes.append(dict(type="path", path=contour_path, layer=SHAPE_LAYER, name=f"contours:{m}",
+                           line=dict(color=CONTOUR_COLOR, width=1), **refs))
+        shaft, head = quiver_shapes(
+            *quiver_arrows(fields.b, fields.slope, d, cell, reference), cell, scale=0.8, decimals=DECIMALS,
+            shafts=[dict(color=ARROW_COLOR, width=theme.arrow_width * 0.8)],
+            heads=dict(fillcolor=ARROW_COLOR, line=dict(width=0)), legendgroup="arrows", **refs)
+        shapes += [dict(shaft, name=f"arrows:{m}"), dict(head, name=f"heads:{m}")]
+        if first:  # the arrows' legend entry, which also shows and hides them
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="update direction", legendgroup="arrows",
+                                     line=dict(color=ARROW_COLOR, width=theme.arrow_width * 2), hoverinfo="skip"),
+                          row, col)
         for k, (start, path) in enumerate(zip(trajectories.starts, paths)):
             color = START_COLORS[k % len(START_COLORS)]
             pts = np.round(thin_path(path, max_points), DECIMALS)
@@ -153,11 +158,11 @@ def kunstner_fields_figure(fields: KunstnerVectorFields, trajectories: KunstnerT
             x=[theta[0]], y=[theta[1]], mode="markers", name="minimiser θ*", legendgroup="min", showlegend=first,
             marker=dict(symbol="star", size=theme.marker_size * 1.6, color="white", line=dict(color="black", width=2)),
             hovertemplate=f"θ* = ({fmt(theta[0])}, {fmt(theta[1])})<extra></extra>"), row, col)
-        suffix = "" if first else str(m + 1)
         fig.update_xaxes(range=[lo, hi], title_text=AXIS_LABELS[0], row=row, col=col, constrain="domain")
         fig.update_yaxes(range=[lo, hi], title_text=AXIS_LABELS[1] if col == 1 else None, row=row, col=col,
                          scaleanchor=f"x{suffix}", scaleratio=1, constrain="domain")
     fig.update_annotations(font_size=theme.font_size)
+    fig.update_layout(shapes=shapes)
     fig = apply_theme(fig, theme)
     if columns == 3:
         fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.16, x=0), margin=dict(t=80, b=10))
