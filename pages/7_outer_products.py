@@ -4,57 +4,23 @@ from hessian_explorer.ui.layout import ensure_entrypoint
 
 ensure_entrypoint()  # first: a direct first visit reruns through app.py before the imports below
 
-from dataclasses import dataclass
-
 import streamlit as st
 
 from hessian_explorer.figures.style import fmt
 from hessian_explorer.outer_product_examples import mean_gradient_summary
 from hessian_explorer.ui import layout
 from hessian_explorer.ui import outer_products_cache as cache
+from hessian_explorer.ui.controls import kept_number_input, kept_slider
 
 TABS = ["① EF as a preconditioner", "② Fisher identity", "③ EF and Gauss–Newton"]
 
-@dataclass(frozen=True)
-class Settings:
-    n: int
-    noise: float
-    misspec: float
-    samples: int
-    seed: int
-    flip: float
-    away: float
-    resid: float
-    a: float
-    b: float
-    presentation: bool
-
-
-def sidebar() -> Settings:
-    """The page's controls, one group per tab."""
-    with st.sidebar:
-        st.header("Model")
-        st.subheader("① Regression (Kunstner et al.)")
-        n = st.slider("data points N", 50, 5000, 1000, step=50, key="op_n")
-        noise = st.slider("noise std of ε", 0.0, 3.0, 1.0, step=0.25, key="op_noise")
-        misspec = st.slider("misspecification: add m·x² to y", 0.0, 0.5, 0.0, step=0.05, key="op_misspec")
-        st.subheader("② Fisher identity")
-        samples = st.slider("label draws n", 10, 2000, 500, step=10, key="op_samples")
-        seed = st.number_input("random seed", 0, 10_000, 0, step=1, key="op_seed")
-        flip = st.slider("label noise: share moved to the next class", 0.0, 0.2, 0.05, step=0.01, key="op_flip")
-        st.subheader("③ Decompositions")
-        away = st.slider("softmax w: optimum (0) → w = 0 (1)", 0.0, 1.0, 0.0, step=0.05, key="op_away")
-        resid = st.slider("noise level σ of the exp data", 0.0, 2.0, 0.3, step=0.05, key="op_resid")
-        a = st.slider("evaluate at a", -1.0, 3.0, 1.0, step=0.05, key="op_a")
-        b = st.slider("evaluate at b", -1.5, 2.5, 0.5, step=0.05, key="op_b")
-        st.divider()
-        presentation = layout.presentation_toggle()
-    return Settings(n, noise, misspec, samples, int(seed), flip, away, resid, a, b, presentation)
-
-
-cfg = sidebar()
-layout.presentation_css(cfg.presentation)
-pm = cfg.presentation
+with st.sidebar:
+    st.header("Model")
+    tab_controls = st.container()  # filled by the open tab: the others' widgets are kept, not drawn
+    st.caption("Each tab has its own controls, shown while it is open; they keep their values when you switch.")
+    st.divider()
+    pm = layout.presentation_toggle()
+layout.presentation_css(pm)
 
 st.title("Outer products done right")
 st.markdown(
@@ -70,17 +36,22 @@ st.caption(
 )
 
 # Only the open tab runs and draws (a rerun on switching): a first visit computes and draws the
-# first tab's two charts, not all seven.
+# first tab's two charts, not all seven, and the sidebar shows only that tab's controls.
 tabs = st.tabs(TABS, key="op_tab", on_change="rerun")
 
 if tabs[0].open:
+    with tab_controls:
+        st.subheader("① Regression (Kunstner et al.)")
+        n = kept_slider("data points N", 50, 5000, 1000, step=50, key="op_n")
+        noise = kept_slider("noise std of ε", 0.0, 3.0, 1.0, step=0.25, key="op_noise")
+        misspec = kept_slider("misspecification: add m·x² to y", 0.0, 0.5, 0.0, step=0.05, key="op_misspec")
     with tabs[0], layout.guard("Kunstner et al.'s Figure 1"):
         st.markdown(
             "Kunstner, Balles & Hennig, *Limitations of the empirical Fisher approximation* (NeurIPS 2019), "
             "Figure 1, computed live: a linear regression whose Hessian equals its Fisher, preconditioned three ways."
         )
-        fig1 = cache.kunstner(cfg.n, cfg.noise, cfg.misspec)
-        data_chart, fields_chart = cache.kunstner_charts(cfg.n, cfg.noise, cfg.misspec, pm)
+        fig1 = cache.kunstner(n, noise, misspec)
+        data_chart, fields_chart = cache.kunstner_charts(n, noise, misspec, pm)
         left, right = layout.side_by_side(pm, (2, 3))
         with left:
             st.plotly_chart(data_chart, key="op_data", theme=None)
@@ -109,14 +80,19 @@ if tabs[0].open:
                    "(Euler steps of 0.001).")
 
 if tabs[1].open:
+    with tab_controls:
+        st.subheader("② Fisher identity")
+        samples = kept_slider("label draws n", 10, 2000, 500, step=10, key="op_samples")
+        seed = int(kept_number_input("random seed", 0, 10_000, 0, step=1, key="op_seed"))
+        flip = kept_slider("label noise: share moved to the next class", 0.0, 0.2, 0.05, step=0.01, key="op_flip")
     with tabs[1], layout.guard("the Fisher-identity sandbox"):
         st.markdown(
             "A softmax regression on three overlapping Gaussian classes (N = 90, 2 features + bias, P = 6), at its "
             "minimiser. Each draw samples one label per example and forms Σ sₙsₙᵀ; the plot tracks the running "
             "average against the Hessian H."
         )
-        sb = cache.sandbox(cfg.samples, cfg.seed, cfg.flip)
-        convergence_chart, blob_chart = cache.sandbox_charts(cfg.samples, cfg.seed, cfg.flip, pm)
+        sb = cache.sandbox(samples, seed, flip)
+        convergence_chart, blob_chart = cache.sandbox_charts(samples, seed, flip, pm)
         left, right = layout.side_by_side(pm, (3, 2))
         with left:
             st.plotly_chart(convergence_chart, key="op_convergence", theme=None)
@@ -127,8 +103,8 @@ if tabs[1].open:
             st.caption("The 90 training points, coloured by observed class; the class posterior is exactly "
                        "softmax-linear, so the model is right.")
         c1, c2, c3 = st.columns(3)
-        c1.metric(f"model labels, n = {cfg.samples}", fmt(sb.model_error[-1], 3))
-        c2.metric(f"noisy labels, n = {cfg.samples}", fmt(sb.noisy_error[-1], 3), help="its limit: "
+        c1.metric(f"model labels, n = {samples}", fmt(sb.model_error[-1], 3))
+        c2.metric(f"noisy labels, n = {samples}", fmt(sb.noisy_error[-1], 3), help="its limit: "
                   + fmt(sb.noisy_floor, 3))
         c3.metric("observed labels (EF)", fmt(sb.observed_level, 3))
         st.markdown(
@@ -138,13 +114,19 @@ if tabs[1].open:
         )
 
 if tabs[2].open:
+    with tab_controls:
+        st.subheader("③ Decompositions")
+        away = kept_slider("softmax w: optimum (0) → w = 0 (1)", 0.0, 1.0, 0.0, step=0.05, key="op_away")
+        resid = kept_slider("noise level σ of the exp data", 0.0, 2.0, 0.3, step=0.05, key="op_resid")
+        a = kept_slider("evaluate at a", -1.0, 3.0, 1.0, step=0.05, key="op_a")
+        b = kept_slider("evaluate at b", -1.5, 2.5, 0.5, step=0.05, key="op_b")
     with tabs[2], layout.guard("the decompositions"):
         st.subheader("The empirical Fisher is gradient noise plus the squared mean gradient")
         st.latex(r"\mathrm{EF}=\sum_n g_n g_n^\top = N\,\mathrm{Cov}(g) + N\,\bar g\,\bar g^\top")
-        st.plotly_chart(cache.ef_chart(cfg.away, pm), key="op_ef", theme=None)
+        st.plotly_chart(cache.ef_chart(away, pm), key="op_ef", theme=None)
         st.caption("The empirical Fisher of the softmax model of ② and its two parts, on one colour scale centred at 0 "
-                   f"(w = {fmt(1 - cfg.away, 2)}·w*).")
-        mean_norm, mean_share = mean_gradient_summary(cache.ef_at(cfg.away))
+                   f"(w = {fmt(1 - away, 2)}·w*).")
+        mean_norm, mean_share = mean_gradient_summary(cache.ef_at(away))
         c1, c2 = st.columns(2)
         c1.metric("|ḡ| (mean per-example gradient)", fmt(mean_norm, 3))
         c2.metric("share of EF from N·ḡḡᵀ (norm ratio)", fmt(mean_share, 3))
@@ -152,8 +134,8 @@ if tabs[2].open:
                     "scatter**, not about curvature. Move w away from the optimum and the mean part grows.")
 
         st.subheader("Gauss–Newton versus the Hessian: y ≈ exp(a·x) + b")
-        demo = cache.gauss_newton(cfg.resid, cfg.a, cfg.b)
-        fit_chart, gn_chart = cache.gauss_newton_charts(cfg.resid, cfg.a, cfg.b, pm)
+        demo = cache.gauss_newton(resid, a, b)
+        fit_chart, gn_chart = cache.gauss_newton_charts(resid, a, b, pm)
         st.latex(r"H = \underbrace{2J^\top J}_{\text{Gauss–Newton}} + "
                  r"\underbrace{2\sum_n r_n\,\nabla^2 r_n}_{\text{residual term}},\qquad r_n = e^{a x_n} + b - y_n")
         left, right = layout.side_by_side(pm, (2, 3))

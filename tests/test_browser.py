@@ -280,9 +280,12 @@ def test_every_tab_of_the_outer_products_page_draws_its_charts(server, page):
     entry.click(force=True)
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot')[1]"
                            ".querySelectorAll('.shapelayer path').length === 9", timeout=10_000)
-    for label, charts in [("② Fisher identity", 2), ("③ EF and Gauss–Newton", 3)]:
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    for label, charts, control in [("② Fisher identity", 2, "label draws n"),
+                                   ("③ EF and Gauss–Newton", 3, "evaluate at a")]:
         _open_tab(page, label, charts)
         assert page.locator(".js-plotly-plot").count() == charts
+        assert sidebar.get_by_text(control).count() == 1 and sidebar.get_by_text("data points N").count() == 0
         page.screenshot(path=str(ARTIFACTS / f"outer_products-tab{label[0]}.png"), full_page=True)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_support import array, chart, open_app, open_tab, path_pieces
+from apptest_support import array, assert_no_exception, chart, open_app, open_tab, path_pieces
 
 PAGE = "pages/7_outer_products.py"
 TABS = ["① EF as a preconditioner", "② Fisher identity", "③ EF and Gauss–Newton"]
@@ -65,11 +65,33 @@ def test_the_first_tab_shows_the_angles_of_kunstner_et_al(default):
     assert m["NGD"] == "0.0°" and float(m["EF"].rstrip("°")) > float(m["GD"].rstrip("°")) > 10
 
 
-def test_every_widget_has_a_prefixed_key_in_the_sidebar(default):
-    keys = {w.key for w in list(default.sidebar.slider) + list(default.sidebar.number_input)}
-    assert keys == {"op_n", "op_noise", "op_misspec", "op_samples", "op_seed", "op_flip", "op_away", "op_resid",
-                    "op_a", "op_b"}
-    assert default.sidebar.toggle(key="presentation").value is False
+@pytest.mark.parametrize("tab", TABS)
+def test_the_sidebar_holds_the_open_tabs_controls_and_only_those(opened, tab):
+    at = opened[tab]
+    keys = {w.key for w in list(at.sidebar.slider) + list(at.sidebar.number_input)}
+    assert keys == {key for key, owner in TAB_OF.items() if owner == tab}
+    assert [h.value for h in at.sidebar.subheader] == [tab[0] + {"①": " Regression (Kunstner et al.)",
+                                                                   "②": " Fisher identity",
+                                                                   "③": " Decompositions"}[tab[0]]]
+    assert at.sidebar.toggle(key="presentation").value is False
+
+
+def test_each_tab_keeps_its_settings_while_closed_and_across_pages():
+    at = _set(_open(), "slider", "op_n", 50)
+    open_tab(at, "op_tab", TABS[1])
+    _set(at, "number_input", "op_seed", 3)
+    _set(at, "slider", "op_flip", 0.0)
+    open_tab(at, "op_tab", TABS[0])
+    assert at.sidebar.slider(key="op_n").value == 50
+    assert "N = 50" in chart(at, "op_data")["data"][0]["name"]
+    at.switch_page("pages/1_landscape.py").run()
+    assert_no_exception(at)
+    at.switch_page(PAGE).run()
+    assert_no_exception(at)
+    assert at.sidebar.slider(key="op_n").value == 50
+    open_tab(at, "op_tab", TABS[1])
+    assert at.sidebar.number_input(key="op_seed").value == 3 and at.sidebar.slider(key="op_flip").value == 0.0
+    assert float(_metrics(at)["noisy labels, n = 500"]) < 0.1
 
 
 def test_fields_chart_arrows_start_on_the_grid(default):
@@ -117,18 +139,17 @@ def test_presentation_mode_uses_a_two_by_two_grid_and_stacks_columns():
 
 
 def test_corner_settings_still_render_and_redraw_the_data(default):
-    """N, noise and misspecification at once (each new setting integrates trajectories for seconds)."""
+    """Every tab at the ends of its sliders (each new setting of ① integrates trajectories for seconds)."""
     at = _open()
-    for kind, key, value in [("slider", "op_n", 50), ("slider", "op_noise", 0.0), ("slider", "op_misspec", 0.5),
-                             ("slider", "op_samples", 10), ("slider", "op_a", -1.0), ("slider", "op_b", 2.5)]:
-        getattr(at.sidebar, kind)(key=key).set_value(value)
-    at.run()
-    assert not at.exception and not at.error
-    assert len(at.get("plotly_chart")) == len(CHARTS[TABS[0]])
-    assert "N = 50" in chart(at, "op_data")["data"][0]["name"]
-    assert not np.allclose(_first_y(at, "op_data"), _first_y(default, "op_data")[:5])
-    assert _ef_angle(at) > _ef_angle(default)
-    for tab in TABS[1:]:  # the other tabs with these corner settings
+    for tab, settings in [(TABS[0], [("op_n", 50), ("op_noise", 0.0), ("op_misspec", 0.5)]),
+                          (TABS[1], [("op_samples", 10)]), (TABS[2], [("op_a", -1.0), ("op_b", 2.5)])]:
         open_tab(at, "op_tab", tab)
+        for key, value in settings:
+            at.sidebar.slider(key=key).set_value(value)
+        at.run()
         assert not at.exception and not at.error
         assert len(at.get("plotly_chart")) == len(CHARTS[tab])
+        if tab == TABS[0]:
+            assert "N = 50" in chart(at, "op_data")["data"][0]["name"]
+            assert not np.allclose(_first_y(at, "op_data"), _first_y(default, "op_data")[:5])
+            assert _ef_angle(at) > _ef_angle(default)

@@ -29,13 +29,13 @@ if TYPE_CHECKING:  # sympy is imported only where a formula is parsed
     from hessian_explorer.calculus import Function
 
 __all__ = ["View", "apply_view", "function_sidebar", "keep_state", "init_from_url", "sync_url", "on_chart_click",
-           "on_dial_click", "kept_slider", "CUSTOM", "PRESET"]
+           "on_dial_click", "kept_slider", "kept_number_input", "CUSTOM", "PRESET"]
 
 PRESET, CUSTOM = "Preset", "Type your own"
 _FIXED_KEYS = ("source", "preset", "fn_text", "ax_x", "ax_y", "xr_lo", "xr_hi", "yr_lo", "yr_hi",
                "density", "angle", "presentation", "_last_text", "_vars", "_last_plane")
 _PREFIXED = ("x0_", "v_")
-_KEPT = "_kept"  # session-state key: the keys of the pages' kept sliders
+_KEPT = "_kept"  # session-state key: the keys of the pages' kept sliders and number inputs
 
 
 @dataclass(frozen=True)
@@ -86,13 +86,25 @@ def keep_state() -> None:
             st.session_state[key] = st.session_state[key]
 
 
-def kept_slider(label: str, min_value: float, max_value: float, default: float, *, key: str, **kwargs) -> float:
-    """A page's slider whose value survives the runs that do not draw it (its tab closed, another
-    page open): :func:`keep_state` carries it like the sidebar's values."""
+def _kept(key: str, default: float) -> None:
+    """Register ``key`` as kept (see :func:`keep_state`), starting at ``default``."""
     ss = st.session_state
     ss.setdefault(key, default)
     ss.setdefault(_KEPT, set()).add(key)
+
+
+def kept_slider(label: str, min_value: float, max_value: float, default: float, *, key: str, **kwargs) -> float:
+    """A page's slider whose value survives the runs that do not draw it (its tab closed, another
+    page open): :func:`keep_state` carries it like the sidebar's values."""
+    _kept(key, default)
     return st.slider(label, min_value, max_value, key=key, **kwargs)
+
+
+def kept_number_input(label: str, min_value: float, max_value: float, default: float, *, key: str,
+                      **kwargs) -> float:
+    """:func:`kept_slider` for a number input."""
+    _kept(key, default)
+    return st.number_input(label, min_value, max_value, key=key, **kwargs)
 
 
 def apply_view(view: ViewState, function_widgets: bool = True) -> None:
