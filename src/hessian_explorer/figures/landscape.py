@@ -151,7 +151,7 @@ def path_data(x: np.ndarray, y: np.ndarray, *, closed: bool = False, decimals: i
 
     A shape is one SVG element whose coordinates plotly maps to pixels as text, where a scatter
     trace costs per point at every draw (its calc, autorange and styling): the outer-products
-    page's 3 × 225 arrows draw in about 90 ms less as shapes than as traces.
+    page's 3 × 225 arrows and their contours draw in 130 ms as shapes, 231 ms as traces.
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if decimals is not None:

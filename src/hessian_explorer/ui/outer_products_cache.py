@@ -1,7 +1,7 @@
 """Caches for the "outer products done right" page, keyed by its slider values.
 
 Numbers (``st.cache_data``) and the finished figures (``st.cache_resource``): building a plotly
-figure with hundreds of arrows costs more than the numbers behind it, and all three tabs are drawn
+figure with hundreds of arrows costs more than the numbers behind it, and the open tab is drawn
 on every rerun, so warm reruns reuse both.  Cached figures are shared and must not be mutated
 (``st.plotly_chart`` only reads them).
 """
