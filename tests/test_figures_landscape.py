@@ -157,7 +157,8 @@ def test_the_map_arrows_point_uphill_and_the_click_grid_draws_nothing():
         cos = (tip - tail) @ g / (np.linalg.norm(tip - tail) * np.linalg.norm(g))
         assert cos > 1 - 1e-9
     grid = next(t for t in fig.data if t.name == CLICK_GRID_NAME)
-    assert grid.mode == "text" and grid.text == "" and len(grid.x) == 144  # selectable, no marker per point
+    assert grid.mode == "markers" and len(grid.x) == 144  # selectable and hoverable, all 144 points
+    assert grid.marker.opacity == 0 and grid.marker.maxdisplayed == 1  # drawn: one invisible marker
     assert fig.layout.clickmode == "event+select"
 
 

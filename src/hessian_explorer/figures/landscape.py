@@ -21,8 +21,10 @@ __all__ = ["contour_figure", "critical_rows", "surface_figure", "quiver_segments
 
 CLICK_GRID_NAME = "click to move x₀"
 # Points per axis of the invisible click grid: x₀ moves in steps of 1/29 of the plotted range.
-# Text points with no text: plotly finds the nearest for hover and selection as for markers, but
-# builds no marker for each (900 invisible markers took a sixth of the landscape map's drawing).
+# Invisible markers of which plotly draws one (``maxdisplayed``): it still finds the nearest of all
+# for hover and selection, but builds no SVG node per point. 900 markers took a sixth of the
+# landscape map's drawing; 900 empty text points (a text node each) 40-60 ms of the Hessian
+# page's map, and this grid half of that.
 CLICK_GRID = 30
 NAN_COLOR = "#bdbdbd"  # the plot background shows through where f is undefined
 # Layer of the charts' path shapes: below every trace (and the grid). Not "between" the grid and
@@ -273,7 +275,8 @@ def contour_figure(field: Field, labels: tuple[str, str], theme: Theme, *, point
     if click_grid:
         gx, gy = np.meshgrid(np.linspace(*plane.x_range, click_grid), np.linspace(*plane.y_range, click_grid))
         fig.add_trace(go.Scatter(
-            x=gx.ravel(), y=gy.ravel(), mode="text", text="", name=CLICK_GRID_NAME, showlegend=False,
+            x=gx.ravel(), y=gy.ravel(), mode="markers", marker=dict(opacity=0, maxdisplayed=1),
+            name=CLICK_GRID_NAME, showlegend=False,
             hovertemplate=f"click to move x₀ here<br>({labels[0]}, {labels[1]}) = (%{{x:.3g}}, %{{y:.3g}})<extra></extra>",
         ))
     undefined = not np.isfinite(field.value).all()
