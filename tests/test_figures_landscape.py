@@ -118,21 +118,22 @@ def test_path_data_breaks_at_non_finite_points_and_closes_each_piece():
     assert len(pieces) == np.count_nonzero(ok & ~np.concatenate([[False], ok[:-1]]))
 
 
-def test_quiver_shapes_draw_every_shaft_style_then_the_heads():
+def test_quiver_shapes_draw_the_shafts_and_fill_the_heads():
     from hessian_explorer.figures.landscape import arrowheads, quiver_segments, quiver_shapes
 
     rng = np.random.default_rng(4)
     x, y, u, v = rng.normal(size=(4, 12))
     xs, ys = quiver_segments(x, y, u, v, 0.5)
-    under, over, heads = quiver_shapes(xs, ys, 0.5, shafts=[dict(color="black", width=3), dict(color="white", width=1)],
-                                       heads=dict(fillcolor="white"), xref="x2", yref="y2", legendgroup="q")
+    shafts, heads = quiver_shapes(xs, ys, 0.5, line=dict(color="black", width=3), fillcolor="white",
+                                  xref="x2", yref="y2", legendgroup="q")
     sx, sy, hx, hy = arrowheads(xs, ys, 0.5)
-    assert under["path"] == over["path"] and [under["line"]["width"], over["line"]["width"]] == [3, 1]
-    shafts, triangles = path_pieces(under["path"]), path_pieces(heads["path"])
-    np.testing.assert_array_equal(np.stack(shafts), np.column_stack([sx, sy]).reshape(-1, 3, 2)[:, :2])
+    lines, triangles = path_pieces(shafts["path"]), path_pieces(heads["path"])
+    np.testing.assert_array_equal(np.stack(lines), np.column_stack([sx, sy]).reshape(-1, 3, 2)[:, :2])
     np.testing.assert_array_equal(np.stack(triangles), np.column_stack([hx, hy]).reshape(-1, 5, 2)[:, :3])
-    assert heads["path"].count("Z") == 12 and heads["fillcolor"] == "white"
-    for shape in (under, over, heads):
+    assert shafts["path"].count("Z") == 0 and heads["path"].count("Z") == 12
+    assert shafts["line"] == dict(color="black", width=3) and "fillcolor" not in shafts
+    assert heads["fillcolor"] == "white" and heads["line"] == dict(width=0)
+    for shape in (shafts, heads):
         assert (shape["type"], shape["layer"], shape["xref"], shape["yref"], shape["legendgroup"]) == (
             "path", "below", "x2", "y2", "q")
 

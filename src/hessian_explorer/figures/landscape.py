@@ -166,20 +166,20 @@ def path_data(x: np.ndarray, y: np.ndarray, *, closed: bool = False, decimals: i
                    for a, b, f, z in zip(x[ok].tolist(), y[ok].tolist(), first[ok].tolist(), last[ok].tolist()))
 
 
-def quiver_shapes(xs: np.ndarray, ys: np.ndarray, cell: float | tuple[float, float], *, shafts: Sequence[dict],
-                  heads: dict, scale: float = 1.0, decimals: int | None = None, **common) -> list[dict]:
-    """Arrows from :func:`quiver_segments` as plotly path shapes: the shafts once per line style in
-    ``shafts`` (e.g. a wide underlay, then the line), then the heads (:func:`arrowheads`) with the
-    shape style ``heads`` (``fillcolor``, ``line``); ``common`` goes to every shape (``xref``,
-    ``yref``, ``legendgroup``, ...), drawn in :data:`SHAPE_LAYER`. Shapes have no hover, and a
-    legend entry for them is a trace in their ``legendgroup``, which shows and hides them with it.
+def quiver_shapes(xs: np.ndarray, ys: np.ndarray, cell: float | tuple[float, float], *, line: dict, fillcolor: str,
+                  scale: float = 1.0, decimals: int | None = None, **common) -> tuple[dict, dict]:
+    """Arrows from :func:`quiver_segments` as two plotly path shapes, ``(shafts, heads)``: the
+    shafts drawn with ``line``, the heads (:func:`arrowheads`) filled with ``fillcolor``;
+    ``common`` goes to both (``xref``, ``yref``, ``legendgroup``, ...), drawn in
+    :data:`SHAPE_LAYER`. Shapes have no hover, and a legend entry for them is a trace in their
+    ``legendgroup``, which shows and hides them with it.
     """
     sx, sy, hx, hy = arrowheads(xs, ys, cell, scale)
-    shaft = path_data(sx, sy, decimals=decimals)
     corners = np.arange(len(hx)) % 5 != 3  # [tip, left, right, nan]: Z closes the triangle
-    head = path_data(hx[corners], hy[corners], closed=True, decimals=decimals)
     common = dict(type="path", layer=SHAPE_LAYER, **common)
-    return [dict(path=shaft, line=style, **common) for style in shafts] + [dict(path=head, **heads, **common)]
+    return (dict(path=path_data(sx, sy, decimals=decimals), line=line, **common),
+            dict(path=path_data(hx[corners], hy[corners], closed=True, decimals=decimals), fillcolor=fillcolor,
+                 line=dict(width=0), **common))
 
 
 def quiver_traces(xs: np.ndarray, ys: np.ndarray, cell: float | tuple[float, float], theme: Theme,

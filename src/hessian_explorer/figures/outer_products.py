@@ -134,8 +134,8 @@ def kunstner_fields_figure(fields: KunstnerVectorFields, trajectories: KunstnerT
                            line=dict(color=CONTOUR_COLOR, width=1), **refs))
         shaft, head = quiver_shapes(
             *quiver_arrows(fields.b, fields.slope, d, cell, reference), cell, scale=0.8, decimals=DECIMALS,
-            shafts=[dict(color=ARROW_COLOR, width=theme.arrow_width * 0.8)],
-            heads=dict(fillcolor=ARROW_COLOR, line=dict(width=0)), legendgroup="arrows", **refs)
+            line=dict(color=ARROW_COLOR, width=theme.arrow_width * 0.8), fillcolor=ARROW_COLOR, legendgroup="arrows",
+            **refs)
         shapes += [dict(shaft, name=f"arrows:{m}"), dict(head, name=f"heads:{m}")]
         if first:  # the arrows' legend entry, which also shows and hides them
             fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="update direction", legendgroup="arrows",
