@@ -115,7 +115,6 @@ def kunstner_fields_figure(fields: KunstnerVectorFields, trajectories: KunstnerT
     level = np.sqrt(np.maximum(loss - np.min(loss), 0.0))  # evenly spaced ellipses
     # traced once here and drawn as a shape (a contour trace is traced in the browser, per panel and draw)
     line_x, line_y, _ = level_lines(cb, cs, level, nice_levels(level.min(), level.max(), 14))
-    line_x, line_y = np.round(line_x, DECIMALS), np.round(line_y, DECIMALS)
     methods = (fields.gd, fields.ngd, fields.ef)
     mags = np.concatenate([np.hypot(*m.reshape(-1, 2).T) for m in methods])
     mags = mags[np.isfinite(mags) & (mags > 0)]
@@ -123,7 +122,7 @@ def kunstner_fields_figure(fields: KunstnerVectorFields, trajectories: KunstnerT
     cell = float(min(np.min(np.diff(fields.b)), np.min(np.diff(fields.slope))))
     lo = min(fields.b[0], fields.slope[0]) - 0.3 * cell
     hi = max(fields.b[-1], fields.slope[-1]) + 0.3 * cell
-    contour_path = path_data(line_x, line_y)
+    contour_path = path_data(line_x, line_y, decimals=DECIMALS)
     shapes = []
     for m, (d, paths) in enumerate(zip(methods, trajectories.paths)):
         row, col, first = m // columns + 1, m % columns + 1, m == 0
