@@ -29,10 +29,12 @@ def _warm_sandbox() -> None:
 
 
 def open_page(query: dict | None = None, export: bool = True) -> AppTest:
-    """The page, with its Export expander opened (collapsed, it runs none of its contents)."""
+    """The page, with its formulas and Export expanders opened (collapsed, they run none of their
+    contents)."""
     at = open_app(query, PAGE)
     if export:
-        open_tab(at, "hess_export", True)
+        for key in ("hess_symbols", "hess_export"):
+            open_tab(at, key, True)
     return at
 
 
@@ -43,6 +45,19 @@ def test_the_export_runs_only_when_opened():
     open_tab(at, "hess_export", True)
     assert_clean(at)
     assert len(at.code) == 3 and len(at.get("download_button")) == 2
+
+
+def test_the_formulas_are_drawn_only_when_opened():
+    """No LaTeX on arrival (a first visit then loads no KaTeX); opened, ∇f and H in symbols."""
+    at = open_page({"p": "rosenbrock"}, export=False)
+    assert not at.latex and [e.label for e in at.expander if e.label == "∇f and H in symbols"]
+    assert any("q(x₀ + d) = f(x₀) + ∇f(x₀)ᵀd + ½ dᵀH(x₀)d" in m.value for m in at.markdown)
+    open_tab(at, "hess_symbols", True)
+    assert_clean(at)
+    f = parse_function("(1 - x)^2 + 100(y - x^2)^2", ("x", "y"))
+    shown = [el.value.strip("$\n") for el in at.latex]  # st.latex wraps its body in $$ … $$
+    assert shown == [rf"\nabla f = {f.gradient_latex}", f"H = {f.hessian_latex}"]
+    assert r"\left[\begin{matrix}1200 x^{2} - 400 y + 2 & - 400 x" in shown[1]  # H of Rosenbrock, by hand
 
 
 def heatmap(at: AppTest) -> dict:
