@@ -162,7 +162,9 @@ def test_clicking_the_map_moves_the_point(server, page):
 def test_clicking_the_rose_turns_the_direction(server, page):
     """The curvature rose is a dial: a click on its 180° spoke points v̂ along −x."""
     page.goto(f"{server}/curvature?p=saddle&a=30")
-    wait_idle(page, charts=4)
+    wait_idle(page, charts=2)  # the slice and its map; the rose is in the second tab
+    _open_tab(page, "All directions at once", charts=2)
+    assert page.get_by_text("The same curvature against the angle").count() == 1
     rose = page.locator('[data-testid="stPlotlyChart"]', has_text="click to turn").first
     rose.scroll_into_view_if_needed()
     # the dial's invisible markers are the chart's last trace: 72 directions (5° apart) per ring
@@ -180,7 +182,7 @@ def test_clicking_the_rose_turns_the_direction(server, page):
         except playwright_errors.TimeoutError:
             if attempt == 3:
                 raise
-    wait_idle(page, charts=4)
+    wait_idle(page, charts=2)
     assert_healthy(page)
     rose.screenshot(path=str(ARTIFACTS / "curvature-after-dial-click.png"))
 

@@ -1,5 +1,6 @@
 """AppTest for the curvature page: renders for every preset, a typed 3-variable and a 1-variable
-function; the angle, the point and the slice width change what is shown; charts carry the metrics."""
+function; the angle, the point and the slice width change what is shown; charts carry the metrics; of
+its two tabs (the slice, the rose) only the open one runs and draws."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from hessian_explorer.figures.curvature import DIAL_NAME
 from hessian_explorer.presets import PRESETS
 
 PAGE = "pages/3_curvature.py"
+SLICE_TAB, ROSE_TAB = "The slice: f along the line x₀ + t v̂", "All directions at once: the curvature rose"
 
 
 @pytest.fixture
@@ -31,10 +33,18 @@ def test_every_preset_renders(at, key):
     assert not at.exception and not at.error
     assert at.title[0].value == "Curvature along a direction"
     assert any("v̂ = v/|v|" in m.value for m in at.markdown)
-    assert len(at.get("plotly_chart")) == 4  # slice, map, rose, curvature vs angle
+    assert chart_keys(at) == ["curv_slice", "curv_map"]  # the slice tab is open on arrival
     assert not at.main.latex  # the derivation is collapsed on arrival, and runs only when opened
-    for label in ("v̂ = v/|v|", "slope ∇f·v̂", "curvature v̂ᵀHv̂", "naive (∇f·v̂)²"):
-        assert metric(at, label) not in ("", "undefined")
+    shown = {label: metric(at, label) for label in ("v̂ = v/|v|", "slope ∇f·v̂", "curvature v̂ᵀHv̂", "naive (∇f·v̂)²")}
+    assert all(value not in ("", "undefined") for value in shown.values())
+    open_tab(at, "curv_tab", ROSE_TAB)
+    assert_clean(at)
+    assert chart_keys(at) == ["curv_rose", "curv_profile"]
+    assert {label: metric(at, label) for label in shown} == shown  # the summary stays above both tabs
+
+
+def chart_keys(app: AppTest) -> list[str]:
+    return [el.proto.id.rsplit("-", 1)[-1] for el in app.get("plotly_chart")]
 
 
 def test_the_derivation_runs_only_when_opened_and_shows_the_numbers_at_x0(at):
@@ -59,9 +69,11 @@ def test_angle_changes_the_curvature_and_the_charts_agree(at):
     at.sidebar.slider(key="angle").set_value(90.0).run()
     assert not at.exception
     assert metric(at, "curvature v̂ᵀHv̂") == "20" and metric(at, "v̂ = v/|v|") == "(0, 1)"
-    specs = chart_specs(at)
-    slice_spec, _, rose_spec, profile_spec = specs
+    slice_spec, _ = chart_specs(at)
     assert "20" in trace(slice_spec, "Taylor with H")["name"]
+    open_tab(at, "curv_tab", ROSE_TAB)
+    assert not at.exception
+    rose_spec, profile_spec = chart_specs(at)
     star = trace(profile_spec, "your v̂")
     assert array(star["x"]).tolist() == [90.0] and array(star["y"]).tolist() == [20.0]
     assert array(trace(rose_spec, "your v̂")["r"])[-1] == 20.0
@@ -82,14 +94,22 @@ def test_slice_width_sets_the_t_range(at):
     true = trace(chart_specs(at)[0], "f(x₀ + t v̂)")
     t = array(true["x"])
     assert t[0] == -2.5 and t[-1] == 2.5
+    open_tab(at, "curv_tab", ROSE_TAB)  # the slider is not drawn there, and keeps its value
+    assert not at.exception and not [s for s in at.slider if s.key == "slice_width"]
+    open_tab(at, "curv_tab", SLICE_TAB)
+    assert at.slider(key="slice_width").value == 2.5
+    assert array(trace(chart_specs(at)[0], "f(x₀ + t v̂)")["x"])[-1] == 2.5
 
 
 def test_typed_three_variable_function(at):
     type_function(at, "x^2 + y^2 z", check=True)
-    assert len(at.get("plotly_chart")) == 4
+    assert chart_keys(at) == ["curv_slice", "curv_map"]
     at.sidebar.number_input(key="v_2").set_value(1.0).run()  # v leaves the plotted (x, y) plane
     assert not at.exception
     assert any("points out of the plotted" in c.value for c in at.caption)
+    open_tab(at, "curv_tab", ROSE_TAB)
+    assert not at.exception and chart_keys(at) == ["curv_rose", "curv_profile"]
+    assert any("Your v̂ leaves this plane" in c.value for c in at.caption)
 
 
 def _rose(app: AppTest) -> dict:
@@ -98,6 +118,7 @@ def _rose(app: AppTest) -> dict:
 
 
 def test_the_rose_is_a_dial_in_two_variables_only(at):
+    open_tab(at, "curv_tab", ROSE_TAB)
     rose = _rose(at)
     assert "click to turn" in rose["layout"]["title"]["text"]
     assert rose["layout"]["clickmode"] == "event+select" and rose["data"][-1]["name"] == DIAL_NAME

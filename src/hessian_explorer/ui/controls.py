@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # sympy is imported only where a formula is parsed
     from hessian_explorer.calculus import Function
 
 __all__ = ["View", "apply_view", "function_sidebar", "keep_state", "init_from_url", "sync_url", "on_chart_click",
-           "on_dial_click", "kept_slider", "kept_number_input", "CUSTOM", "PRESET"]
+           "on_dial_click", "kept_slider", "kept_number_input", "kept_value", "CUSTOM", "PRESET"]
 
 PRESET, CUSTOM = "Preset", "Type your own"
 _FIXED_KEYS = ("source", "preset", "fn_text", "ax_x", "ax_y", "xr_lo", "xr_hi", "yr_lo", "yr_hi",
@@ -91,6 +91,12 @@ def _kept(key: str, default: float) -> None:
     ss = st.session_state
     ss.setdefault(key, default)
     ss.setdefault(_KEPT, set()).add(key)
+
+
+def kept_value(key: str, default: float) -> float:
+    """The value of a kept widget (:func:`kept_slider`) in a run that does not draw it."""
+    _kept(key, default)
+    return st.session_state[key]
 
 
 def kept_slider(label: str, min_value: float, max_value: float, default: float, *, key: str, **kwargs) -> float:
