@@ -21,6 +21,7 @@ from hessian_explorer.ui.controls import (describe_point, function_sidebar, kept
                                           on_dial_click)
 
 TABS = ["The slice: f along the line x₀ + t v̂", "All directions at once: the curvature rose"]
+WIDTH = 1.0  # the slice's half-width on a first visit
 
 view = function_sidebar()
 layout.presentation_css(view.presentation)
@@ -43,10 +44,10 @@ with layout.guard("the curvature along v"):
     slice_area = tabs[0] if tabs else st.container()
     if slice_open:
         with slice_area:
-            width = kept_slider("half-width w of the slice (t runs from −w to w)", 0.1, 10.0, 1.0, step=0.1,
+            width = kept_slider("half-width w of the slice (t runs from −w to w)", 0.1, 10.0, WIDTH, step=0.1,
                                 key="slice_width")
     else:
-        width = kept_value("slice_width", 1.0)  # the rose does not use it; the metrics neither
+        width = kept_value("slice_width", WIDTH)  # the rose does not use it; the metrics neither
     d = directional_curvature(f, view.point, view.direction, width, plane.ix, plane.iy)
     if not d.defined:
         summary.warning("f, ∇f or H is undefined at x₀ (for example the log of a negative number). "
