@@ -1,6 +1,6 @@
 """Page 2: the Hessian at x₀ in numbers (and in symbols when asked), its eigen-analysis and the
-second-derivative test; in two tabs (only the open one runs) the local quadratic model on the map and a map of curvature
-type; and exports."""
+second-derivative test; in two tabs (only the open one runs) the local quadratic model on the map and
+a map of curvature type; and exports."""
 
 from hessian_explorer.ui.layout import ensure_entrypoint
 
