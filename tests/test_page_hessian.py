@@ -28,18 +28,18 @@ def _warm_sandbox() -> None:
     checked_parse_function("x")
 
 
-def open_page(query: dict | None = None, export: bool = True) -> AppTest:
+def open_page(query: dict | None = None, expanders: bool = True) -> AppTest:
     """The page, with its formulas and Export expanders opened (collapsed, they run none of their
     contents)."""
     at = open_app(query, PAGE)
-    if export:
+    if expanders:
         for key in ("hess_symbols", "hess_export"):
             open_tab(at, key, True)
     return at
 
 
 def test_the_export_runs_only_when_opened():
-    at = open_page({"p": "bowl"}, export=False)
+    at = open_page({"p": "bowl"}, expanders=False)
     assert not at.code and not at.get("download_button")
     assert [e.label for e in at.expander if e.label.startswith("Export")]
     open_tab(at, "hess_export", True)
@@ -49,7 +49,7 @@ def test_the_export_runs_only_when_opened():
 
 def test_the_formulas_are_drawn_only_when_opened():
     """No LaTeX on arrival (a first visit then loads no KaTeX); opened, ∇f and H in symbols."""
-    at = open_page({"p": "rosenbrock"}, export=False)
+    at = open_page({"p": "rosenbrock"}, expanders=False)
     assert not at.latex and [e.label for e in at.expander if e.label == "∇f and H in symbols"]
     assert any("q(x₀ + d) = f(x₀) + ∇f(x₀)ᵀd + ½ dᵀH(x₀)d" in m.value for m in at.markdown)
     open_tab(at, "hess_symbols", True)
