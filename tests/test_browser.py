@@ -229,6 +229,24 @@ def test_a_fresh_servers_first_visit_goes_through_app_py_and_starts_loading_plot
         context.close()
 
 
+def test_a_link_to_the_default_pages_own_path_opens_it_on_a_warm_server(server, page):
+    """Streamlit serves the default page at "/" only: once a server had switched to app.py's
+    navigation, "/landscape" (the path a fresh server answers, and a link a student may copy) showed
+    "Page not found". It now opens the landscape at "/" with the link's state, marked in the menu."""
+    page.goto(f"{server}/hessian")  # the server is warm (in app.py's navigation) whatever ran before
+    wait_idle(page, charts=2)
+    page.goto(f"{server}/landscape?p=himmelblau&x0=1,2")
+    wait_idle(page, charts=1)
+    assert_healthy(page)
+    assert page.get_by_text("Page not found").count() == 0
+    assert page.locator("h1").first.inner_text() == "Landscape and gradient field"
+    assert metric_value(page, "f at x₀") == "68"  # (1² + 2 − 11)² + (1 + 2² − 7)² = 64 + 4
+    assert re.search(r"/\?p=himmelblau&x0=1\.0(%2C|,)2\.0", page.url)
+    nav = page.locator('[data-testid="stSidebarNav"] a')
+    assert nav.count() == len(PAGES)  # the alias is hidden
+    assert nav.first.get_attribute("aria-current") == "page"
+
+
 def test_the_first_run_and_a_rerun_have_the_same_layout(server, page):
     """The first run's chart-library preload takes no room: nothing moves when it goes away."""
     # Every session's first run shows the (hidden) preload until its next rerun.
