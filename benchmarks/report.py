@@ -52,6 +52,13 @@ def fmt_ratio(x: float, digits: int = 2) -> str:
     return f"{x:.{digits}f}×"
 
 
+def fmt_against(x: float, limit: float) -> str:
+    """A ratio beside its upper limit, with a third digit where two would read as the limit
+    itself (1.302× is "1.30×", which looks met against "≤ 1.3×")."""
+    digits = 3 if x is not None and math.isfinite(x) and f"{x:.2f}" == f"{limit:.2f}" else 2
+    return fmt_ratio(x, digits)
+
+
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A GitHub markdown table (cells are converted with ``str``)."""
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]

@@ -75,3 +75,15 @@ def test_paired_ratio_is_the_median_of_the_pairs_ratios_with_their_middle_half()
     # fewer than four pairs: the smallest and the largest ratio around the median
     assert paired_ratio([(1.2, 1.0), (3.0, 2.0), (1.1, 1.0)]) == pytest.approx((1.2, 1.1, 1.5))
     assert paired_ratio([(2.6, 2.0)]) == pytest.approx((1.3, 1.3, 1.3))
+
+
+def test_a_ratio_beside_its_limit_never_rounds_to_the_limit_itself():
+    """1.302 printed as "1.30×" beside "≤ 1.3×" and "no" read as a contradiction."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.report import fmt_against
+
+    assert fmt_against(1.302, 1.3) == "1.302×" and fmt_against(1.296, 1.3) == "1.296×"
+    assert fmt_against(1.3, 1.3) == "1.300×"
+    assert fmt_against(1.26, 1.3) == "1.26×" and fmt_against(2.013, 2.0) == "2.01×"
+    assert fmt_against(2.004, 2.0) == "2.004×"
+    assert fmt_against(float("nan"), 1.3) == "–"
