@@ -24,7 +24,8 @@ PRESETS = ("bowl", "rotated", "saddle", "himmelblau", "rosenbrock", "gaussian", 
            "cubic", "elongated")
 
 # Page -> (its URL path, the title it shows: the expected change after clicking its link).
-# The landscape page is the default page, which Streamlit serves at "/" (not at "/landscape").
+# The landscape page is the default page, which Streamlit serves at "/" (a link to "/landscape" is
+# sent there, one run later: app.py).
 PAGES = {"landscape": ("", "Landscape and gradient field"), "hessian": ("hessian", "The Hessian at x₀"),
          "curvature": ("curvature", "Curvature along a direction"),
          "misconception": ("misconception", "H vs ∇f∇fᵀ, side by side")}
