@@ -4,7 +4,7 @@ import sys
 
 import streamlit as st
 
-from hessian_explorer.ui import layout
+from hessian_explorer.ui import layout, session
 from hessian_explorer.ui.page_table import PAGES, SECTIONS
 
 # The server's event loop sends the browser its scripts (plotly.js alone is 4.7 MB, in 64 kB
@@ -29,16 +29,14 @@ sections = {
 sections[next(iter(sections))].append(alias)  # hidden: not in the menu
 page = st.navigation(sections)
 if page is alias:
-    from hessian_explorer.ui import controls
-
-    controls.keep_state()  # a run that ends early would drop the values of widgets it did not draw
+    session.keep_state()  # a run that ends here would drop the values of widgets it did not draw
     st.switch_page(home, query_params=st.query_params.to_dict())
 
 layout.preload_charts()  # a session's first run: the browser loads plotly while this run imports and computes
 
 from hessian_explorer.ui import cache, controls  # after the preload: these import numpy and plotly
 
-controls.keep_state()
+session.keep_state()
 for problem in controls.init_from_url():
     st.warning(problem, icon=":material/link:")
 st.session_state.pop("_view", None)

@@ -27,6 +27,18 @@ def test_the_package_and_the_page_furniture_import_without_sympy():
     assert _run_python(code) == "[]"
 
 
+def test_what_app_py_runs_before_the_preload_imports_no_numerics():
+    """Everything app.py needs before the chart library's preload (the page table, the session's
+    kept state, for a link to "/landscape" sent home) leaves numpy and the app's own figures and
+    caches for after it (plotly's figure classes come with Streamlit's own import)."""
+    code = ("import sys, hessian_explorer.ui.layout, hessian_explorer.ui.session, hessian_explorer.ui.page_table; "
+            "print(sorted(m for m in ('numpy', 'sympy', 'scipy', 'pandas', 'hessian_explorer.ui.controls', "
+            "'hessian_explorer.ui.cache', 'hessian_explorer.figures') if m in sys.modules))")
+    assert _run_python(code) == "[]"
+    before_preload = (ROOT / "app.py").read_text(encoding="utf-8").split("layout.preload_charts()")[0]
+    assert "session.keep_state()" in before_preload and "controls" not in before_preload
+
+
 def test_the_package_still_exports_its_public_names():
     from hessian_explorer import ExpressionError, parse_function
     from hessian_explorer.parsing import ExpressionError as parsing_error

@@ -23,6 +23,7 @@ from hessian_explorer.plane import MAX_DENSITY, MIN_DENSITY, Plane
 from hessian_explorer.presets import PRESETS, Preset, get_preset
 from hessian_explorer.ui.cache import load_function
 from hessian_explorer.ui.layout import ensure_entrypoint, presentation_toggle
+from hessian_explorer.ui.session import KEPT, keep_state
 from hessian_explorer.viewstate import ViewState, default_view, view_for_preset, view_for_text
 
 if TYPE_CHECKING:  # sympy is imported only where a formula is parsed
@@ -32,10 +33,6 @@ __all__ = ["View", "apply_view", "function_sidebar", "keep_state", "init_from_ur
            "on_dial_click", "kept_slider", "kept_number_input", "kept_value", "CUSTOM", "PRESET"]
 
 PRESET, CUSTOM = "Preset", "Type your own"
-_FIXED_KEYS = ("source", "preset", "fn_text", "ax_x", "ax_y", "xr_lo", "xr_hi", "yr_lo", "yr_hi",
-               "density", "angle", "presentation", "_last_text", "_vars", "_last_plane")
-_PREFIXED = ("x0_", "v_")
-_KEPT = "_kept"  # session-state key: the keys of the pages' kept sliders and number inputs
 
 
 @dataclass(frozen=True)
@@ -78,19 +75,11 @@ class View:
 
 
 # -- state plumbing --------------------------------------------------------------------------------
-def keep_state() -> None:
-    """Re-register durable keys so widgets not drawn on this page keep their values."""
-    kept = st.session_state.get(_KEPT, ())
-    for key in list(st.session_state.keys()):
-        if key in _FIXED_KEYS or key.startswith(_PREFIXED) or key in kept:
-            st.session_state[key] = st.session_state[key]
-
-
 def _kept(key: str, default: float) -> None:
     """Register ``key`` as kept (see :func:`keep_state`), starting at ``default``."""
     ss = st.session_state
     ss.setdefault(key, default)
-    ss.setdefault(_KEPT, set()).add(key)
+    ss.setdefault(KEPT, set()).add(key)
 
 
 def kept_value(key: str, default: float) -> float:
