@@ -166,13 +166,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_server(script: Path, log) -> tuple[subprocess.Popen, str]:
+def _start_server(script: Path, log, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
-        cwd=script.parent, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=script.parent, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     return proc, f"http://127.0.0.1:{port}"
 
@@ -186,11 +186,13 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def _cold_start(browser, script: Path, path: str, settle: float, timeout: float = 120.0) -> float:
-    """Seconds from launching ``streamlit run script`` to every chart of ``/path`` drawn."""
+def _cold_start(browser, script: Path, path: str, settle: float, timeout: float = 120.0,
+                env: dict[str, str] | None = None) -> float:
+    """Seconds from launching ``streamlit run script`` (with ``env`` added to this process's
+    environment) to every chart of ``/path`` drawn."""
     with tempfile.TemporaryFile() as log:
         start = time.perf_counter()
-        proc, url = _start_server(script, log)
+        proc, url = _start_server(script, log, env)
         context = browser.new_context(viewport={"width": 1600, "height": 1000})
         try:
             while True:  # the health check answers once the server listens

@@ -87,3 +87,56 @@ def test_a_ratio_beside_its_limit_never_rounds_to_the_limit_itself():
     assert fmt_against(1.26, 1.3) == "1.26×" and fmt_against(2.013, 2.0) == "2.01×"
     assert fmt_against(2.004, 2.0) == "2.004×"
     assert fmt_against(float("nan"), 1.3) == "–"
+
+
+def test_side_by_side_summary_pairs_each_version_with_the_first_in_the_same_round():
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.ab import summarise
+
+    rounds = [{"a": 5.0, "b": 4.0}, {"a": 6.0, "b": 6.5}, {"a": 7.0, "b": None}, {"a": 5.5, "b": 5.0}]
+    a, b = summarise(rounds, ["a", "b"])
+    assert a.times == (5.0, 6.0, 7.0, 5.5) and a.median == 5.75 and a.paired_difference == 0.0
+    # b's pairs: -1.0, +0.5, -0.5 (round 3 failed): median -0.5; its own median is of its three times
+    assert b.times == (4.0, 6.5, 5.0) and b.median == 5.0 and b.paired_difference == -0.5
+
+
+def test_side_by_side_refuses_what_it_cannot_time(tmp_path, capsys):
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.ab import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["linear-regression", "3", str(ROOT), str(ROOT)])  # not a url path of the app
+    assert exit_.value.code == 2 and "is not a page" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="not a version of the app: no app.py or src"):
+        main(["landscape", "1", str(ROOT), str(tmp_path)])
+
+
+def test_a_cold_starts_server_gets_the_extra_environment(monkeypatch):
+    """The side-by-side tool points each version's server at its own ``src/`` this way."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks import app
+
+    seen = {}
+
+    class Popen:
+        def __init__(self, args, **kwargs):
+            seen.update(kwargs["env"])
+
+    monkeypatch.setattr(app.subprocess, "Popen", Popen)
+    app._start_server(ROOT / "app.py", None, {"PYTHONPATH": "/elsewhere/src"})
+    assert seen["PYTHONPATH"] == "/elsewhere/src" and seen["PYTHONUNBUFFERED"] == "1"
+
+
+@pytest.mark.browser
+def test_side_by_side_times_each_version_and_reports_one_that_fails(browser, tmp_path):
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.ab import compare
+
+    broken = tmp_path / "broken"
+    (broken / "src").mkdir(parents=True)
+    (broken / "app.py").write_text('raise RuntimeError("a broken version")\n', encoding="utf-8")
+    lines = []
+    (times,) = compare("landscape", 1, [ROOT, broken], settle=0.2, browser=browser, report=lines.append)
+    assert 0 < times[str(ROOT)] < 120 and times[str(broken)] is None
+    assert any(str(broken) in line and "exception" in line for line in lines), lines
+    assert lines[-1].startswith("round 1/1: ") and "failed" in lines[-1]
