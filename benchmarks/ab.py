@@ -18,13 +18,12 @@ than that needs many rounds before it shows.
 from __future__ import annotations
 
 import argparse
-import compileall
 import statistics
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.app import CHROMIUM, CHROMIUM_ARGS, PAGES, _cold_start
+from benchmarks.app import CHROMIUM, CHROMIUM_ARGS, PAGES, _cold_start, _compile_bytecode
 
 __all__ = ["Summary", "compare", "summarise", "main"]
 
@@ -62,16 +61,21 @@ def compare(page: str, rounds: int, versions: list[Path], *, settle: float = 1.0
     Returns one ``{version: seconds or None}`` per round; a failed start is reported and is ``None``."""
     for folder in versions:
         _check_version(folder)
-        compileall.compile_dir(str(folder / "src"), quiet=1)  # as the app benchmark does for its own
+        _compile_bytecode(folder / "src")  # as the app benchmark does for its own
     if browser is None:
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
             chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
-                return compare(page, rounds, versions, settle=settle, browser=chromium, report=report)
+                return _rounds(page, rounds, versions, settle, chromium, report)
             finally:
                 chromium.close()
+    return _rounds(page, rounds, versions, settle, browser, report)
+
+
+def _rounds(page: str, rounds: int, versions: list[Path], settle: float, browser,
+            report) -> list[dict[str, float | None]]:
     results: list[dict[str, float | None]] = []
     for round_ in range(rounds):
         times: dict[str, float | None] = {}

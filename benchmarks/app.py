@@ -237,7 +237,7 @@ def paired_ratio(pairs: list[tuple[float, float]]) -> tuple[float, float, float]
     return q2, q1, q3
 
 
-def _compile_bytecode() -> None:
+def _compile_bytecode(src: Path = ROOT / "src") -> None:
     """Cache the package's bytecode, as the reference app's libraries have theirs.
 
     Python writes ``__pycache__`` on a module's first import, and pip when it installs a package;
@@ -246,7 +246,7 @@ def _compile_bytecode() -> None:
     """
     import compileall
 
-    compileall.compile_dir(str(ROOT / "src"), quiet=1)
+    compileall.compile_dir(str(src), quiet=1)
 
 
 def _browser_times(cfg: Config, pages: list[str]) -> tuple[dict[str, list[tuple[float, float]]], list[float],
