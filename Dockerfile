@@ -19,6 +19,7 @@ COPY --chown=app:app src ./src
 RUN pip install -r requirements.txt
 COPY --chown=app:app app.py ./
 COPY --chown=app:app pages ./pages
+COPY --chown=app:app static ./static
 COPY --chown=app:app .streamlit ./.streamlit
 
 USER app

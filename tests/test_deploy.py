@@ -30,7 +30,7 @@ def test_dockerfile():
     assert "HEALTHCHECK" in text and "/_stcore/health" in text
     copied = set(re.findall(r"^COPY (?:--\S+ )*(.+?) \S+$", text, re.M))
     sources = {s for line in copied for s in line.split()}
-    for needed in ("app.py", "pages", "src", ".streamlit", "requirements.txt", "pyproject.toml"):
+    for needed in ("app.py", "pages", "src", "static", ".streamlit", "requirements.txt", "pyproject.toml"):
         assert needed in sources, f"the image must contain {needed}"
 
 
