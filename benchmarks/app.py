@@ -57,7 +57,7 @@ IDLE_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   const idle = !!app && app.getAttribute('data-test-connection-state') === 'CONNECTED'
                && app.getAttribute('data-test-script-state') === 'notRunning';
-  const charts = Array.from(document.querySelectorAll('.js-plotly-plot'));
+  const charts = Array.from(document.querySelectorAll('.js-plotly-plot, .hx-chart'));  // .hx-chart: charts.chart
   return [idle, charts.length, charts.filter(c => c.querySelector('.main-svg')).length,
           document.querySelectorAll('[data-testid="stException"]').length];
 }"""
@@ -104,8 +104,10 @@ def _check(at, what: str) -> None:
 
 
 def _figure_bytes(at) -> tuple[int, int]:
-    charts = at.get("plotly_chart")
-    return sum(len(el.proto.spec) for el in charts), len(charts)
+    """The plotly JSON of the page's charts: st.plotly_chart's spec, the component's figure."""
+    specs = [el.proto.spec for el in at.get("plotly_chart")]
+    specs += [json.loads(el.proto.json)["figure"] for el in at.get("bidi_component")]
+    return sum(map(len, specs)), len(specs)
 
 
 def _bench_page(page: str, presets, cfg: Config) -> PageResult:

@@ -10,7 +10,7 @@ import streamlit as st
 
 from hessian_explorer.figures.landscape import CLICK_GRID, contour_figure, critical_rows, surface_figure
 from hessian_explorer.figures.style import fmt
-from hessian_explorer.ui import cache, layout
+from hessian_explorer.ui import cache, charts, layout
 from hessian_explorer.ui.controls import describe_point, function_sidebar, on_chart_click
 
 TABS = ["Critical points", "3-D surface"]
@@ -39,8 +39,7 @@ with layout.guard("the landscape"):
     with left:
         fig = contour_figure(field, view.labels, view.theme, point=view.point, quiver=arrows,
                              critical=critical, click_grid=CLICK_GRID, title="f with ∇f arrows")
-        st.plotly_chart(fig, key="landscape_map", selection_mode="points",
-                        on_select=partial(on_chart_click, "landscape_map", plane.ix, plane.iy), theme=None)
+        charts.chart(fig, key="landscape_map", on_click=partial(on_chart_click, "landscape_map", plane.ix, plane.iy))
         if not field.valid.all():
             st.caption("Grey areas: f or its derivatives are undefined there (for example log of a negative number).")
     with right:
@@ -57,10 +56,9 @@ with layout.guard("the landscape"):
                     st.info("No critical point (∇f = 0) in the plotted range.")
         if surface_tab.open:
             with surface_tab:
-                st.plotly_chart(surface_figure(field, view.labels, view.theme, point=view.point,
-                                               value=float(ev.value), gradient=ev.gradient,
-                                               title="Surface and tangent plane at x₀"),
-                                key="landscape_surface", theme=None)
+                charts.chart(surface_figure(field, view.labels, view.theme, point=view.point,
+                                            value=float(ev.value), gradient=ev.gradient,
+                                            title="Surface and tangent plane at x₀"), key="landscape_surface")
     c1, c2, c3 = st.columns(3)
     c1.metric("f at x₀", fmt(ev.value))
     c2.metric("|∇f| at x₀", fmt(float((ev.gradient ** 2).sum() ** 0.5)))

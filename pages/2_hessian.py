@@ -17,7 +17,7 @@ from hessian_explorer.figures.hessian import (
 from hessian_explorer.figures.landscape import CLICK_GRID
 from hessian_explorer.figures.style import fmt
 from hessian_explorer.taylor import QuadraticModel, neighbourhood, plane_analysis, plane_curvature
-from hessian_explorer.ui import cache, layout
+from hessian_explorer.ui import cache, charts, layout
 from hessian_explorer.ui.controls import describe_point, function_sidebar, kept_slider, on_chart_click
 
 MAPS = ["The local quadratic model q near x₀", "Where f is convex, concave or saddle-shaped"]
@@ -38,8 +38,8 @@ with layout.guard("the Hessian"):
     analysis = f.analyze(view.point)
     left, right = st.columns([5, 6])
     with left:
-        st.plotly_chart(hessian_heatmap(analysis.hessian, names, view.theme, title="H at x₀ (red > 0, blue < 0)"),
-                        key="hessian_heatmap", theme=None)
+        charts.chart(hessian_heatmap(analysis.hessian, names, view.theme, title="H at x₀ (red > 0, blue < 0)"),
+                     key="hessian_heatmap")
     with right:
         st.caption(f"x₀: {describe_point(view)}")
         c1, c2, c3 = st.columns(3)
@@ -86,14 +86,14 @@ with layout.guard("the Hessian"):
                 axes = plane_analysis(analysis, plane.ix, plane.iy)
                 fig = quadratic_model_figure(field, local, model, axes, view.labels, view.theme, click_grid=CLICK_GRID,
                                              title="f (filled) and its quadratic model q near x₀")
-                left.plotly_chart(fig, key="hessian_model", selection_mode="points",
-                                  on_select=partial(on_chart_click, "hessian_model", plane.ix, plane.iy), theme=None)
+                charts.chart(fig, key="hessian_model", where=left,
+                             on_click=partial(on_chart_click, "hessian_model", plane.ix, plane.iy))
         if types_tab.open:
             with types_tab:
                 left, right = layout.side_by_side(view.presentation, (3, 2))
-                left.plotly_chart(curvature_map_figure(field, plane_curvature(field), view.labels, view.theme,
-                                                       point=view.point, title="Curvature type of H at each point"),
-                                  key="hessian_curvature_map", theme=None)
+                charts.chart(curvature_map_figure(field, plane_curvature(field), view.labels, view.theme,
+                                                  point=view.point, title="Curvature type of H at each point"),
+                             key="hessian_curvature_map", where=left)
                 right.caption("Convex: all eigenvalues > 0 (a bowl); concave: all < 0 (a dome); saddle: both "
                               "signs; degenerate: an eigenvalue is 0; undefined: f or its derivatives are "
                               "undefined there.")

@@ -16,7 +16,7 @@ from hessian_explorer.figures.curvature import (angle_profile_figure, derivation
                                                 slice_map_figure)
 from hessian_explorer.figures.landscape import CLICK_GRID
 from hessian_explorer.figures.style import fmt
-from hessian_explorer.ui import cache, layout
+from hessian_explorer.ui import cache, charts, layout
 from hessian_explorer.ui.controls import (describe_point, function_sidebar, kept_slider, kept_value, on_chart_click,
                                           on_dial_click)
 
@@ -70,8 +70,8 @@ with layout.guard("the curvature along v"):
     if slice_open:
         with slice_area:
             left, right = st.columns([1, 1] if f.n >= 2 else [3, 2])
-            left.plotly_chart(slice_figure(d.slice, theme, value=d.value, title="f(x₀ + t v̂) and two parabolas"),
-                              key="curv_slice", theme=None)
+            charts.chart(slice_figure(d.slice, theme, value=d.value, title="f(x₀ + t v̂) and two parabolas"),
+                         key="curv_slice", where=left)
             left.caption("Both parabolas share f(x₀) and the slope ∇f·v̂ at t = 0; only the t² term differs. Near "
                          "t = 0 the true slice follows the green parabola (from H), not the purple one (from ∇f∇fᵀ).")
             if f.n < 2:
@@ -82,8 +82,8 @@ with layout.guard("the curvature along v"):
                 field = cache.field_for(*view.key, plane)
                 fig = slice_map_figure(field, view.labels, theme, point=view.point, v_hat=d.v_hat, half_width=width,
                                        click_grid=CLICK_GRID, title="Where the slice is taken")
-                right.plotly_chart(fig, key="curv_map", selection_mode="points",
-                                   on_select=partial(on_chart_click, "curv_map", plane.ix, plane.iy), theme=None)
+                charts.chart(fig, key="curv_map", where=right,
+                             on_click=partial(on_chart_click, "curv_map", plane.ix, plane.iy))
                 if not d.in_plotted_plane:
                     right.caption(f"v̂ also points out of the plotted ({', '.join(view.labels)}) plane "
                                   f"(only {fmt(100 * d.in_plane, 3)}% of it lies in it): the orange line is its shadow.")
@@ -98,13 +98,12 @@ with layout.guard("the curvature along v"):
             rose = rose_figure(d.rose, d.eigen, view.labels, theme, current=current, dial=72 if dial else 0,
                                title="Rose: distance from centre = |v̂ᵀHv̂|" + (" (click to turn v̂)" if dial else ""))
             if dial:
-                a.plotly_chart(rose, key="curv_rose", selection_mode="points",
-                               on_select=partial(on_dial_click, "curv_rose"), theme=None)
+                charts.chart(rose, key="curv_rose", on_click=partial(on_dial_click, "curv_rose"), where=a)
             else:
-                a.plotly_chart(rose, key="curv_rose", theme=None)
-            b.plotly_chart(angle_profile_figure(d.rose, d.eigen, view.labels, theme, current=current,
-                                                title="The same curvature against the angle"),
-                           key="curv_profile", theme=None)
+                charts.chart(rose, key="curv_rose", where=a)
+            charts.chart(angle_profile_figure(d.rose, d.eigen, view.labels, theme, current=current,
+                                              title="The same curvature against the angle"),
+                         key="curv_profile", where=b)
             st.caption("Polar radius cannot be negative, so the rose plots |v̂ᵀHv̂| and shows the sign by colour: red = "
                        "curves up (positive), blue = curves down (negative). The right chart shows the sign directly.")
             (lo, hi), (phi_lo, phi_hi) = d.eigen.eigenvalues, d.eigen.angles_deg

@@ -14,7 +14,7 @@ from hessian_explorer.figures import misconception as figures
 from hessian_explorer.figures.style import fmt
 from hessian_explorer.misconception import (COUNTEREXAMPLES, RANK_RTOL, counterexample_for, counterexample_view,
                                             entry_latex, newton_runs, paths_coincide, study)
-from hessian_explorer.ui import cache, layout
+from hessian_explorer.ui import cache, charts, layout
 from hessian_explorer.ui.controls import apply_view, describe_point, function_sidebar, kept_slider, on_chart_click
 
 
@@ -43,8 +43,8 @@ def show_matrices(view, c) -> bool:
         st.info(f"Here H ≠ ∇f∇fᵀ: they differ by up to {fmt(c.max_difference)} in an entry.",
                 icon=":material/compare_arrows:")
     left, right = st.columns([3, 2])
-    left.plotly_chart(figures.matrices_figure(c, view.function.variables, view.theme), key="mis_pair", theme=None)
-    right.plotly_chart(figures.difference_figure(c, view.function.variables, view.theme), key="mis_diff", theme=None)
+    charts.chart(figures.matrices_figure(c, view.function.variables, view.theme), key="mis_pair", where=left)
+    charts.chart(figures.difference_figure(c, view.function.variables, view.theme), key="mis_diff", where=right)
     st.caption("Both matrices share one colour scale centred at 0 (blue negative, white 0, red positive); "
                "the difference has its own scale, also centred at 0.")
     st.markdown(figures.facts_markdown(c))
@@ -82,7 +82,7 @@ def show_curvature(view, roses, c) -> None:
     v, ix, iy = view.direction, view.plane.ix, view.plane.iy
     in_plane = v[ix] ** 2 + v[iy] ** 2 > 1 - 1e-9
     angle = float(np.degrees(np.arctan2(v[iy], v[ix])) % 360.0) if in_plane else None
-    st.plotly_chart(figures.curvature_figure(roses, view.theme, view.labels, angle), key="mis_rose", theme=None)
+    charts.chart(figures.curvature_figure(roses, view.theme, view.labels, angle), key="mis_rose")
     true_c, naive_c = c.along(v)
     st.markdown(
         f"Along the sidebar's direction v̂: **v̂ᵀHv̂ = {fmt(true_c)}** "
@@ -110,8 +110,7 @@ def show_newton(view) -> None:
     fig = figures.newton_figure(field, view.labels, view.theme, view.point, runs, critical)
     # side by side on a laptop; stacked in presentation mode, where the map needs the full width
     left, right = layout.side_by_side(view.presentation, (3, 2))
-    left.plotly_chart(fig, key="mis_newton", selection_mode="points",
-                      on_select=partial(on_chart_click, "mis_newton", plane.ix, plane.iy), theme=None)
+    charts.chart(fig, key="mis_newton", on_click=partial(on_chart_click, "mis_newton", plane.ix, plane.iy), where=left)
     for run in runs:
         right.markdown(figures.newton_sentence(run))
     if paths_coincide(runs):

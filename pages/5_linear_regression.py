@@ -16,7 +16,7 @@ from hessian_explorer.landscapes import least_squares_slice, profile_along
 from hessian_explorer.notation import subscript
 from hessian_explorer.regression import (BASES, Basis, failure_meaning, fit_least_squares, hessian_independence,
                                          worked_exercise)
-from hessian_explorer.ui import layout
+from hessian_explorer.ui import charts, layout
 
 
 POINTS = "-1, 1.6\n-0.5, 0.4\n0, 0.1\n0.5, 0.7\n1, 2.2\n1.5, 4.1"
@@ -93,12 +93,12 @@ with layout.guard("the least-squares fit"):
     labels, P = fit.parameter_labels, fit.n_params
     left, right = st.columns([6, 5])
     with left:
-        st.plotly_chart(fit_figure(fit, theme, truth=data.truth(fit.grid), title="Data and the least-squares fit"),
-                        key="lr_fit_chart", theme=None)
+        charts.chart(fit_figure(fit, theme, truth=data.truth(fit.grid), title="Data and the least-squares fit"),
+                     key="lr_fit_chart")
         st.caption("Black dots: the data; blue: the fitted curve φ(x)ᵀθ̂; green dotted (generated data): the truth.")
     with right:
-        st.plotly_chart(matrix_heatmap(fit.hessian, labels, theme, title="H = 2ΦᵀΦ" + (" + 2λI" if ridge else "")),
-                        key="lr_hessian_chart", theme=None)
+        charts.chart(matrix_heatmap(fit.hessian, labels, theme, title="H = 2ΦᵀΦ" + (" + 2λI" if ridge else "")),
+                     key="lr_hessian_chart")
         st.caption("The Hessian of L: red entries > 0, blue < 0. Row i, column j is ∂²L/∂θᵢ∂θⱼ.")
     for col, (label, value) in zip(st.columns(4), [("Φ is N × P", f"{fit.n_points} × {P}"), (
             "smallest λ of H", fmt(fit.min_eigenvalue) if fit.positive_definite else "0"), (
@@ -130,8 +130,8 @@ with layout.guard("the least-squares fit"):
                         "squares is never a maximum or a saddle. **All eigenvalues > 0** (H positive definite): θ̂ is "
                         "the unique minimum. **An eigenvalue = 0**: a flat direction v with Φv = 0; moving along it "
                         "changes nothing, so the minimiser is not unique.")
-            st.plotly_chart(eigenvalue_figure(fit.eigenvalues, theme, zero_tol=fit.zero_tol, title="Eigenvalues of H"),
-                            key="lr_eigen_chart", theme=None)
+            charts.chart(eigenvalue_figure(fit.eigenvalues, theme, zero_tol=fit.zero_tol, title="Eigenvalues of H"),
+                         key="lr_eigen_chart")
             st.caption(f"Eigenvalues of H, smallest first, on a log scale ({fit.n_zero} zero up to rounding).")
     if tabs[2].open:
         with tabs[2]:
@@ -139,8 +139,8 @@ with layout.guard("the least-squares fit"):
             check = hessian_independence(fit, seed=ss.lr_check)
             st.markdown("H = 2ΦᵀΦ contains the inputs x only. To check, we **measure** H by finite differences of "
                         "the gradient, at θ̂ with the data y, and at a random θ with new noise added to y:")
-            st.plotly_chart(matrix_pair(check.at_fit, check.elsewhere, labels, ("measured at θ̂, data y",
-                                        "measured at random θ, new y"), theme), key="lr_independence_chart", theme=None)
+            charts.chart(matrix_pair(check.at_fit, check.elsewhere, labels, ("measured at θ̂, data y",
+                                     "measured at random θ, new y"), theme), key="lr_independence_chart")
             for col, (label, value) in zip(st.columns(3), [("largest difference (relative)", check.relative_difference),
                                                            ("|∇L| at θ̂, data y", check.gradient_norms[0]),
                                                            ("|∇L| at random θ, new y", check.gradient_norms[1])]):
@@ -182,12 +182,12 @@ with layout.guard("the least-squares fit"):
                 prof = profile_along(fit.problem.loss, fit.problem.gradient(fit.centre), fit.hessian, fit.centre,
                                      i, j, angle, h)
                 c = layout.side_by_side(theme.name != "normal")
-                c[0].plotly_chart(slice_figure(sl, (labels[i], labels[j]), theme, angle_deg=angle, half_width=h,
-                                               title=f"L over ({labels[i]}, {labels[j]}), the others at θ̂"),
-                                  key="lr_landscape_chart", theme=None)
+                charts.chart(slice_figure(sl, (labels[i], labels[j]), theme, angle_deg=angle, half_width=h,
+                                          title=f"L over ({labels[i]}, {labels[j]}), the others at θ̂"),
+                             key="lr_landscape_chart", where=c[0])
                 c[0].caption("Filled contours of L; white arrows: ∇L (uphill, across the contours); orange: v̂.")
-                c[1].plotly_chart(profile_figure(prof, theme, exact=True, title="L along v̂ and its quadratic model"),
-                                  key="lr_profile_chart", theme=None)
+                charts.chart(profile_figure(prof, theme, exact=True, title="L along v̂ and its quadratic model"),
+                             key="lr_profile_chart", where=c[1])
                 c[1].caption(f"v̂ᵀHv̂ = {fmt(prof.curvature)} with v̂ = cos α e{subscript(i)} + sin α e{subscript(j)} "
                              "(a unit vector). L is exactly quadratic in θ: its Taylor model is not an approximation.")
     if tabs[5].open:

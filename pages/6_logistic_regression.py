@@ -16,7 +16,7 @@ from hessian_explorer.figures.models import (block_heatmap, eigenvalue_figure, m
 from hessian_explorer.figures.style import fmt, theme_for
 from hessian_explorer.landscapes import softmax_slice
 from hessian_explorer.notation import subscript, superscript
-from hessian_explorer.ui import layout
+from hessian_explorer.ui import charts, layout
 
 
 TABS = ["H and its blocks", "One example", "Null space", "Böhning bound", "Spectrum", "Two weights"]
@@ -101,9 +101,9 @@ with layout.guard("the softmax regression"):
         with tabs[0]:
             big = P > 120
             left, right = st.columns([3, 2])
-            left.plotly_chart(block_heatmap(H, D, theme, labels=fit.labels, block_labels=blocks, title=f"H at ŵ: "
-                                            f"{P}×{P}" + (" (downsampled)" if big else "")),
-                              key="lg_hessian_chart", theme=None)
+            charts.chart(block_heatmap(H, D, theme, labels=fit.labels, block_labels=blocks, title=f"H at ŵ: "
+                                       f"{P}×{P}" + (" (downsampled)" if big else "")),
+                         key="lg_hessian_chart", where=left)
             right.latex(r"H = \begin{bmatrix} H_{11} & \cdots & H_{1K} \\ \vdots & \ddots & \vdots \\ H_{K1} & \cdots"
                         r" & H_{KK} \end{bmatrix}")
             right.latex(r"H_{kl} = \sum_n (\delta_{kl}\,p_{nk} - p_{nk}p_{nl})\, x_n x_n^\top \in \mathbb{R}^{D\times D}")
@@ -115,9 +115,9 @@ with layout.guard("the softmax regression"):
                 c = st.columns(2)
                 bk = c[0].selectbox("Block row", range(F), format_func=blocks.__getitem__, key="lg_bk")
                 bl = c[1].selectbox("Block column", range(F), format_func=blocks.__getitem__, key="lg_bl")
-                st.plotly_chart(block_heatmap(H[bk * D:(bk + 1) * D, bl * D:(bl + 1) * D], D, theme,
-                                              title=f"Block ({blocks[bk]}, {blocks[bl]}) at full resolution"),
-                                key="lg_block_chart", theme=None)
+                charts.chart(block_heatmap(H[bk * D:(bk + 1) * D, bl * D:(bl + 1) * D], D, theme,
+                                           title=f"Block ({blocks[bk]}, {blocks[bl]}) at full resolution"),
+                             key="lg_block_chart")
     if tabs[1].open:
         with tabs[1]:
             ss.lg_example = min(ss.lg_example, N - 1)
@@ -130,17 +130,17 @@ with layout.guard("the softmax regression"):
                      rf"\ ({D}\times 1)({D}\times 1)\ \text{{is not defined}}")
             classes, feats = [f"{k + 1}" for k in range(K)], [f"x{subscript(a + 1)}" for a in range(D)]
             c = st.columns([1, 1, 2, 2])
-            c[0].plotly_chart(matrix_panel(term.x[:, None], feats, ["x"], theme, title=f"x ({D}×1)"),
-                              key="lg_x_chart", theme=None)
-            c[1].plotly_chart(matrix_panel(term.p[:, None], classes, ["p"], theme, title=f"p ({K}×1)"),
-                              key="lg_p_chart", theme=None)
-            c[2].plotly_chart(matrix_panel(term.p_covariance, classes, classes, theme, title=f"Λₚ − ppᵀ ({K}×{K})"),
-                              key="lg_cov_chart", theme=None)
-            c[3].plotly_chart(matrix_panel(term.xxT, feats, feats, theme, title=f"xxᵀ ({D}×{D})"),
-                              key="lg_xx_chart", theme=None)
-            st.plotly_chart(block_heatmap(term.kron, D, theme, labels=fit.labels, block_labels=blocks,
-                                          title=f"(Λₚ − ppᵀ) ⊗ xxᵀ ({P}×{P}): example {n}'s share of H"),
-                            key="lg_kron_chart", theme=None)
+            charts.chart(matrix_panel(term.x[:, None], feats, ["x"], theme, title=f"x ({D}×1)"),
+                         key="lg_x_chart", where=c[0])
+            charts.chart(matrix_panel(term.p[:, None], classes, ["p"], theme, title=f"p ({K}×1)"),
+                         key="lg_p_chart", where=c[1])
+            charts.chart(matrix_panel(term.p_covariance, classes, classes, theme, title=f"Λₚ − ppᵀ ({K}×{K})"),
+                         key="lg_cov_chart", where=c[2])
+            charts.chart(matrix_panel(term.xxT, feats, feats, theme, title=f"xxᵀ ({D}×{D})"),
+                         key="lg_xx_chart", where=c[3])
+            charts.chart(block_heatmap(term.kron, D, theme, labels=fit.labels, block_labels=blocks,
+                                       title=f"(Λₚ − ppᵀ) ⊗ xxᵀ ({P}×{P}): example {n}'s share of H"),
+                         key="lg_kron_chart")
             st.caption("Each D×D block of the Kronecker product is xxᵀ times one entry of Λₚ − ppᵀ" + (" (reference "
                        "class dropped)" if reference else "") + ". Summing these terms over all examples gives H.")
     if tabs[2].open:
@@ -161,8 +161,8 @@ with layout.guard("the softmax regression"):
                         f"of its Hessian is {fmt(check.ref_min_eigenvalue)}"
                         + (": **positive definite**." if check.ref_positive_definite else ", zero up to rounding."))
             for col, (name, f) in zip(st.columns(2), [("over-parametrised", over), ("reference class", ref)]):
-                col.plotly_chart(eigenvalue_figure(f.smallest, theme, zero_tol=f.zero_tol, title=f"Smallest "
-                                 f"{f.smallest.size} eigenvalues, {name}"), key=f"lg_null_{name[:3]}_chart", theme=None)
+                charts.chart(eigenvalue_figure(f.smallest, theme, zero_tol=f.zero_tol, title=f"Smallest "
+                             f"{f.smallest.size} eigenvalues, {name}"), key=f"lg_null_{name[:3]}_chart", where=col)
             st.caption("Log scale; red crosses are eigenvalues that are zero up to rounding (flat directions).")
     if tabs[3].open:
         with tabs[3]:
@@ -172,8 +172,8 @@ with layout.guard("the softmax regression"):
             st.metric("smallest eigenvalue of B − H (≥ 0: the bound holds)",
                       fmt(bound.min_gap) if abs(bound.min_gap) > bound.tolerance else "0 (up to rounding)")
             for col, (name, M, k) in zip(st.columns(2), [("B", bound.bound, "bound"), ("B − H at ŵ", bound.gap, "gap")]):
-                col.plotly_chart(block_heatmap(M, D, theme, labels=fit.labels, block_labels=blocks, title=name),
-                                 key=f"lg_{k}_chart", theme=None)
+                charts.chart(block_heatmap(M, D, theme, labels=fit.labels, block_labels=blocks, title=name),
+                             key=f"lg_{k}_chart", where=col)
             st.caption("Böhning (1992): Λₚ − ppᵀ ⪯ ½(I − 11ᵀ/K) for every probability vector p, so this fixed matrix "
                        "bounds the curvature everywhere. A Newton-like step with B instead of H never overshoots, and "
                        "B is computed once."
@@ -181,8 +181,7 @@ with layout.guard("the softmax regression"):
                           "the smallest eigenvalue of B − H is 0."))
     if tabs[4].open:
         with tabs[4]:
-            st.plotly_chart(spectrum_figure(fit, theme, title=f"Eigenvalues of H ({P}×{P})"),
-                            key="lg_spectrum_chart", theme=None)
+            charts.chart(spectrum_figure(fit, theme, title=f"Eigenvalues of H ({P}×{P})"), key="lg_spectrum_chart")
             st.caption("Every eigenvalue, by a dense solver (red: zero up to rounding)." if fit.eigenvalues is not None
                        else f"P = {P}: Lanczos and stochastic Lanczos quadrature need only products H·v, never H.")
     if tabs[5].open:
@@ -194,10 +193,10 @@ with layout.guard("the softmax regression"):
                                       key="lg_positive")
             _, sl = two_weights(data_key, feature, positive, l2)
             left, right = layout.side_by_side(theme.name != "normal", (3, 2))
-            left.plotly_chart(slice_figure(sl, ("w (feature weight)", "b (bias)"), theme, show_quadratic=True,
-                                           centre_name="ŵ", loss_name="J", equal_aspect=True, height=theme.height + 120,
-                                           title="J(w, b) = L + λ(w² + b²)/2 and its gradient"),
-                              key="lg_landscape_chart", theme=None)
+            charts.chart(slice_figure(sl, ("w (feature weight)", "b (bias)"), theme, show_quadratic=True,
+                                      centre_name="ŵ", loss_name="J", equal_aspect=True, height=theme.height + 120,
+                                      title="J(w, b) = L + λ(w² + b²)/2 and its gradient"),
+                         key="lg_landscape_chart", where=left)
             right.markdown("Binary logistic regression p = σ(w·x + b) on one feature: two weights, one picture.")
             right.metric("ŵ = (w, b)", f"({fmt(sl.centre[0], 3)}, {fmt(sl.centre[1], 3)})")
             right.metric("eigenvalues of the Hessian of J at ŵ", ", ".join(fmt(v, 3) for v in sl.block_eigenvalues))

@@ -8,7 +8,7 @@ import streamlit as st
 
 from hessian_explorer.figures.style import fmt
 from hessian_explorer.outer_product_examples import mean_gradient_summary
-from hessian_explorer.ui import layout
+from hessian_explorer.ui import charts, layout
 from hessian_explorer.ui import outer_products_cache as cache
 from hessian_explorer.ui.controls import kept_number_input, kept_slider
 
@@ -54,7 +54,7 @@ if tabs[0].open:
         data_chart, fields_chart = cache.kunstner_charts(n, noise, misspec, pm)
         left, right = layout.side_by_side(pm, (2, 3))
         with left:
-            st.plotly_chart(data_chart, key="op_data", theme=None)
+            charts.chart(data_chart, key="op_data")
             st.caption("The data x ~ LogNormal(0, 0.75), y = 2 + 2x + ε (legacy numpy seed 0, x drawn first), "
                        "the fitted line at the minimiser θ* and the noise-free data-generating curve.")
         with right:
@@ -74,7 +74,7 @@ if tabs[0].open:
                 "- Raise the **misspecification** (the true curve bends, the model stays a line): the EF arrows turn "
                 "further away from θ*."
             )
-        st.plotly_chart(fields_chart, key="op_fields", theme=None)
+        charts.chart(fields_chart, key="op_fields")
         st.caption("Loss contours with the three update fields on a 15 × 15 grid over [−1, 5]² (arrows start at the "
                    "grid points; one length scale, ∝ √step, for all panels) and the flows from four starts "
                    "(Euler steps of 0.001).")
@@ -95,11 +95,11 @@ if tabs[1].open:
         convergence_chart, blob_chart = cache.sandbox_charts(samples, seed, flip, pm)
         left, right = layout.side_by_side(pm, (3, 2))
         with left:
-            st.plotly_chart(convergence_chart, key="op_convergence", theme=None)
+            charts.chart(convergence_chart, key="op_convergence")
             st.caption("Relative error of the running average versus the number of label draws, log-log: model "
                        "labels close in on H like 1/√n, noisy labels level off at a wrong matrix.")
         with right:
-            st.plotly_chart(blob_chart, key="op_blobs", theme=None)
+            charts.chart(blob_chart, key="op_blobs")
             st.caption("The 90 training points, coloured by observed class; the class posterior is exactly "
                        "softmax-linear, so the model is right.")
         c1, c2, c3 = st.columns(3)
@@ -123,7 +123,7 @@ if tabs[2].open:
     with tabs[2], layout.guard("the decompositions"):
         st.subheader("The empirical Fisher is gradient noise plus the squared mean gradient")
         st.latex(r"\mathrm{EF}=\sum_n g_n g_n^\top = N\,\mathrm{Cov}(g) + N\,\bar g\,\bar g^\top")
-        st.plotly_chart(cache.ef_chart(away, pm), key="op_ef", theme=None)
+        charts.chart(cache.ef_chart(away, pm), key="op_ef")
         st.caption("The empirical Fisher of the softmax model of ② and its two parts, on one colour scale centred at 0 "
                    f"(w = {fmt(1 - away, 2)}·w*).")
         mean_norm, mean_share = mean_gradient_summary(cache.ef_at(away))
@@ -140,11 +140,11 @@ if tabs[2].open:
                  r"\underbrace{2\sum_n r_n\,\nabla^2 r_n}_{\text{residual term}},\qquad r_n = e^{a x_n} + b - y_n")
         left, right = layout.side_by_side(pm, (2, 3))
         with left:
-            st.plotly_chart(fit_chart, key="op_expfit", theme=None)
+            charts.chart(fit_chart, key="op_expfit")
             st.caption("Data y = exp(x) + 0.5 + σ·ε (20 points, fixed ε) and the model curve at the chosen (a, b); "
                        "red segments are the residuals rₙ.")
         with right:
-            st.plotly_chart(gn_chart, key="op_gn", theme=None)
+            charts.chart(gn_chart, key="op_gn")
             st.caption("Gauss–Newton (GN), exact Hessian H and their difference, the residual term, at (a, b), on one "
                        "colour scale centred at 0.")
             c1, c2, c3 = st.columns(3)

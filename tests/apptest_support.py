@@ -1,7 +1,8 @@
 """What the AppTest page tests share: opening the app (or one page of it) and reading what it shows.
 
-Charts are read from the plotly JSON Streamlit sends; plotly writes numpy arrays there as base64
-typed arrays, which ``array`` turns back into numpy.
+Charts are read from the plotly JSON Streamlit sends, whichever way a chart is drawn
+(``hessian_explorer.ui.charts``: the cartesian bundle's component, or ``st.plotly_chart``); plotly
+writes numpy arrays there as base64 typed arrays, which ``array`` turns back into numpy.
 """
 
 from __future__ import annotations
@@ -46,18 +47,46 @@ def tables(at: AppTest) -> list[list[list[str]]]:
             for lines in found if len(lines) > 2 and re.fullmatch(r"\|(:?---:?\|)+", lines[1])]
 
 
+CHART_TYPES = ("plotly_chart", "bidi_component")  # st.plotly_chart; charts.chart's component
+
+
+def charts_on(at: AppTest) -> list:
+    """Every chart element on the page, in page order, however it is drawn."""
+    def walk(node):
+        if getattr(node, "type", None) in CHART_TYPES:
+            yield node
+        children = getattr(node, "children", None)
+        for child in children.values() if isinstance(children, dict) else ():
+            yield from walk(child)
+    return list(walk(at._tree))
+
+
+def chart_keys(at: AppTest) -> list[str]:
+    """The widget keys of the page's charts, in page order."""
+    return [el.proto.id.rsplit("-", 1)[-1] for el in charts_on(at)]
+
+
 def chart_specs(at: AppTest) -> list[dict]:
     """The plotly figure JSON of every chart on the page, in page order."""
-    return [_spec(el) for el in at.get("plotly_chart")]
+    return [_spec(el) for el in charts_on(at)]
 
 
 def chart(at: AppTest, key: str) -> dict:
     """The plotly figure JSON of the one chart whose widget key is ``key``."""
-    (found,) = [el for el in at.get("plotly_chart") if el.proto.id.endswith(key)]
+    (found,) = [el for el in charts_on(at) if el.proto.id.endswith(key)]
     return _spec(found)
 
 
+def drawn_by_bundle(at: AppTest, key: str) -> bool:
+    """Whether the chart ``key`` is drawn by the cartesian bundle's component."""
+    (found,) = [el for el in charts_on(at) if el.proto.id.endswith(key)]
+    return found.type == "bidi_component"
+
+
 def _spec(element) -> dict:
+    if element.type == "bidi_component":
+        assert element.proto.component_name == "hessian_explorer_chart"
+        return json.loads(json.loads(element.proto.json)["figure"])
     assert element.proto.theme == "", "charts are drawn with theme=None (the figure's own look)"
     return json.loads(element.proto.spec)
 

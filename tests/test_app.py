@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from apptest_support import assert_no_exception, chart, chart_specs, first_metric, open_app, open_tab, tables
+from apptest_support import (assert_no_exception, chart, chart_keys, chart_specs, drawn_by_bundle, first_metric, open_app,
+                             open_tab, tables)
 from hessian_explorer import parse_function
 from hessian_explorer.presets import PRESETS
 
@@ -33,7 +34,7 @@ def test_the_critical_points_tab_lists_every_marker_of_the_map():
     assert len(rows) == 9 == int(first_metric(at, "critical points in range"))
     assert sorted(r[3] for r in rows) == ["maximum"] + ["minimum"] * 4 + ["saddle"] * 4
     assert ["−3\\.77931", "−3\\.28319"] in [r[:2] for r in rows]  # one of the four minima, 6 digits
-    assert not any(c.proto.id.endswith("landscape_surface") for c in at.get("plotly_chart"))
+    assert chart_keys(at) == ["landscape_map"] and drawn_by_bundle(at, "landscape_map")
 
 
 def test_a_function_without_critical_points_says_so():

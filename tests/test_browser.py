@@ -14,7 +14,7 @@ import pytest
 from playwright import sync_api as playwright_errors
 
 from browser_support import IDLE
-from hessian_explorer.ui import layout
+from hessian_explorer.ui import charts, layout
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
@@ -75,9 +75,11 @@ def test_page_draws_every_chart(server, page, name, mode):
     assert_healthy(page)
     assert page.get_by_text("Page not found").count() == 0
     assert page.locator(".js-plotly-plot").count() >= charts
-    # The session's preload and the charts share one copy of plotly.js (the same module URL).
-    assert page.evaluate("() => performance.getEntriesByType('resource')"
-                         ".filter(e => e.name.includes('/PlotlyChart.')).length") == 1
+    # The session's preload and the charts share one copy of plotly.js's cartesian bundle, and
+    # Streamlit's full plotly.js is not loaded at all (no chart on arrival needs it).
+    fetched = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name.split('/').pop())")
+    assert fetched.count("plotly-cartesian.min.js") == 1
+    assert not [name for name in fetched if name.startswith("PlotlyChart.")]
     # A legend under a chart starts below its x-axis title (they collided in presentation mode):
     # no legend text may cover more than a quarter of the title's line.
     overlaps = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(plot => {
@@ -122,6 +124,27 @@ def test_page_draws_every_chart(server, page, name, mode):
         chart.screenshot(path=str(ARTIFACTS / f"{name}-{mode}-chart{k + 1}.png"))
 
 
+def test_charts_are_drawn_by_the_cartesian_bundle_and_follow_their_columns_width(server, page):
+    """The bundle registers exactly the trace types ``charts`` sends it; a chart has the modebar of
+    st.plotly_chart (no logo, a full-screen button) and is redrawn to its column's new width."""
+    page.goto(f"{server}/hessian?p=himmelblau")
+    wait_idle(page, charts=2)
+    traces = page.evaluate("() => Object.keys(Plotly.PlotSchema.get().traces)")
+    assert set(traces) == charts.BUNDLE_TRACES
+    gd = page.locator(".js-plotly-plot").nth(1)  # the quadratic model's map
+    gd.hover()
+    assert gd.locator('.modebar-btn[data-title="Full screen"]').count() == 1
+    assert gd.locator(".modebar-btn--logo").count() == 0
+    before = gd.evaluate("gd => [gd.getBoundingClientRect().width, gd._fullLayout.width]")
+    assert abs(before[0] - before[1]) < 1
+    page.set_viewport_size({"width": 1200, "height": 1000})
+    page.wait_for_function(f"() => {{ const gd = document.querySelectorAll('.js-plotly-plot')[1];"
+                           f" return gd._fullLayout.width < {before[1] - 100}"
+                           f" && Math.abs(gd.getBoundingClientRect().width - gd._fullLayout.width) < 1; }}",
+                           timeout=10_000)
+    assert_healthy(page)
+
+
 def test_url_reopens_the_same_view(server, page):
     page.goto(f"{server}/?p=saddle&x0=0.25,-0.75")
     wait_idle(page, charts=1)
@@ -133,7 +156,7 @@ def test_clicking_the_map_moves_the_point(server, page):
     page.goto(f"{server}/?p=bowl&x0=1.0,0.5")
     wait_idle(page, charts=1)
     before = metric_value(page, "f at x₀")
-    plot = page.locator('[data-testid="stPlotlyChart"]').first
+    plot = page.locator(".js-plotly-plot").first
     drag = plot.locator(".nsewdrag").first
     box = drag.bounding_box()
     assert box is not None
@@ -165,6 +188,7 @@ def test_clicking_the_rose_turns_the_direction(server, page):
     wait_idle(page, charts=2)  # the slice and its map; the rose is in the second tab
     _open_tab(page, "All directions at once", charts=2)
     assert page.get_by_text("The same curvature against the angle").count() == 1
+    # polar axes are not in the cartesian bundle: the rose is Streamlit's own plotly chart
     rose = page.locator('[data-testid="stPlotlyChart"]', has_text="click to turn").first
     rose.scroll_into_view_if_needed()
     # the dial's invisible markers are the chart's last trace: 72 directions (5° apart) per ring
@@ -223,8 +247,8 @@ def test_a_fresh_servers_first_visit_goes_through_app_py_and_starts_loading_plot
             assert pg.locator('[data-testid="stSidebarNav"] a').count() == len(PAGES)  # app.py's navigation
             assert pg.locator("#hx-preload").count() == 1, "the preload is not among the elements drawn"
             fetched = pg.evaluate("() => performance.getEntriesByType('resource').map(e => e.name.split('/').pop())")
-            assert fetched.count(layout._chart_chunk()) == 1
-            assert set(layout._chart_modules()) <= set(fetched)
+            assert fetched.count("plotly-cartesian.min.js") == 1
+            assert set(layout._chunk_modules("BidiComponent")) <= set(fetched)
     finally:
         context.close()
 
@@ -278,7 +302,7 @@ def test_the_3d_surface_is_drawn_when_its_tab_is_opened(server, page):
     wait_idle(page, charts=1)
     assert page.locator(".js-plotly-plot").count() == 1  # the map only: no WebGL on a first visit
     _open_tab(page, "3-D surface", charts=2)
-    surface = page.locator('[data-testid="stPlotlyChart"]').nth(1)
+    surface = page.locator('[data-testid="stPlotlyChart"]').first  # WebGL: Streamlit's full plotly.js
     assert surface.locator(".gl-container canvas").count() >= 1
     titles = surface.locator(".gl-container").evaluate("e => e.closest('.js-plotly-plot').layout.scene.zaxis.title.text")
     assert titles == "f"
@@ -318,8 +342,8 @@ def test_the_misconception_tabs_draw_their_chart_when_opened(server, page):
         _open_tab(page, label, charts=3)
         assert page.locator(".js-plotly-plot").count() == 3
         page.screenshot(path=str(ARTIFACTS / f"misconception-tab-{name}.png"), full_page=True)
-    chart = page.locator('[data-testid="stPlotlyChart"]').nth(2)
-    assert chart.evaluate("e => e.querySelector('.js-plotly-plot').data.some(t => t.name === 'Newton with H')")
+    chart = page.locator(".js-plotly-plot").nth(2)
+    assert chart.evaluate("gd => gd.data.some(t => t.name === 'Newton with H')")
     chart.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "misconception-tab-newton-map.png"))
 
@@ -329,8 +353,8 @@ def test_the_hessian_curvature_type_map_is_drawn_when_its_tab_is_opened(server, 
     wait_idle(page, charts=2)
     assert page.locator(".js-plotly-plot").count() == 2  # the heatmap and the quadratic model
     _open_tab(page, "Where f is convex, concave or saddle-shaped", charts=2)
-    chart = page.locator('[data-testid="stPlotlyChart"]').nth(1)
-    assert chart.evaluate("e => e.querySelector('.js-plotly-plot').layout.title.text").startswith("Curvature type")
+    chart = page.locator(".js-plotly-plot").nth(1)
+    assert chart.evaluate("gd => gd.layout.title.text").startswith("Curvature type")
     chart.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "hessian-tab-curvature-type.png"))
 

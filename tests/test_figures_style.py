@@ -109,18 +109,20 @@ def test_the_slim_template_is_plotly_white_for_the_traces_the_app_draws():
     go.Figure(go.Heatmap(z=[[1.0]]), layout=dict(template=TEMPLATE))  # plotly accepts it by name
 
 
-def test_every_chart_is_drawn_in_the_figures_own_theme():
-    """Every ``plotly_chart`` call in the app passes ``theme=None``: ``apply_theme`` is the whole look,
-    and Streamlit's chart theme (automatic axis margins on every axis) made the browser draw each
-    chart a second time. AppTest checks the same on the charts the page tests read
+def test_every_chart_is_drawn_through_charts_chart_in_the_figures_own_theme():
+    """The pages draw every chart with ``charts.chart``; its one ``st.plotly_chart`` call (for figures
+    the cartesian bundle cannot draw) passes ``theme=None``: ``apply_theme`` is the whole look, and
+    Streamlit's chart theme (automatic axis margins on every axis) made the browser draw each chart
+    a second time. AppTest checks the same on the charts the page tests read
     (``apptest_support.chart_specs``)."""
     files = [*sorted((ROOT / "pages").glob("*.py")), ROOT / "app.py", *sorted((ROOT / "src").rglob("*.py"))]
-    calls = [(path.name, node.lineno, node) for path in files for node in ast.walk(ast.parse(path.read_text("utf-8")))
-             if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "plotly_chart"]
-    assert len(calls) >= 30  # the pages' charts were found
-    for name, line, call in calls:
-        theme = [k.value for k in call.keywords if k.arg == "theme"]
-        assert len(theme) == 1 and isinstance(theme[0], ast.Constant) and theme[0].value is None, f"{name}:{line}"
+    calls = [(path.name, node) for path in files for node in ast.walk(ast.parse(path.read_text("utf-8")))
+             if isinstance(node, ast.Call) and getattr(node.func, "attr", None) in ("plotly_chart", "chart")]
+    assert sum(getattr(call.func.value, "id", None) == "charts" for _, call in calls) >= 30  # the pages' charts
+    (direct,) = [(name, call) for name, call in calls if call.func.attr == "plotly_chart"]
+    assert direct[0] == "charts.py"
+    theme = [k.value for k in direct[1].keywords if k.arg == "theme"]
+    assert len(theme) == 1 and isinstance(theme[0], ast.Constant) and theme[0].value is None
 
 
 @pytest.mark.parametrize("values, chars", [

@@ -39,7 +39,7 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from hessian_explorer.parsing import FUNCTIONS, ExpressionError, parse_expression
-from hessian_explorer.ui import layout, page_table
+from hessian_explorer.ui import charts, layout, page_table
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -77,8 +77,9 @@ PAYLOADS = [
     "\ufeffx", "x\u2028y", "x\u00a0y", "ℯ^x", "∞", "√x", "x²³", "x⁻¹",
 ]
 
-# The only script the app may send, byte for byte (hessian_explorer.ui.layout.preload_charts).
-PRELOAD = layout._preload_html()
+# The only scripts the app may send, byte for byte: the chart library's preload
+# (hessian_explorer.ui.layout.preload_charts) and the chart component's code (ui.charts).
+PRELOAD = layout._preload_html(charts.static_serving())
 SCRIPTING = re.compile(r"<\s*(script|img|iframe)\b|javascript:|onerror\s*=", re.IGNORECASE)
 
 
@@ -288,7 +289,8 @@ def _raw_html_bodies(at: AppTest) -> list[str]:
 def _texts(at: AppTest) -> list[str]:
     texts = []
     for node in _walk(at._tree):
-        value = getattr(node, "value", None) if getattr(node, "type", None) not in ("plotly_chart", "arrow_data_frame") else None
+        value = getattr(node, "value", None) if getattr(node, "type", None) not in ("plotly_chart", "bidi_component",
+                                                                                  "arrow_data_frame") else None
         if isinstance(value, str):
             texts.append(value)
         body = getattr(getattr(node, "proto", None), "body", None)
@@ -303,6 +305,9 @@ def assert_safe(at: AppTest, fuzzed: list[str]) -> None:
     for text in _texts(at):
         assert "Traceback (most recent call last)" not in text, text[:500]
     assert not MARKER.exists(), "a payload ran"
+    for node in _walk(at._tree):
+        if getattr(node, "type", None) == "bidi_component":  # a chart: our fixed code, the figure as data
+            assert (node.proto.js_content, node.proto.html_content) == (charts.COMPONENT_JS, "")
     for body in _raw_html_bodies(at):
         if body == PRELOAD:  # the app's one script: a fixed text, the chart library's preload
             continue

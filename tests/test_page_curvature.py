@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_support import array, assert_clean, chart_specs, metric, open_app, open_tab, type_function
+from apptest_support import (array, assert_clean, chart_keys, chart_specs, charts_on, metric, open_app, open_tab,
+                             type_function)
 from hessian_explorer.figures.curvature import DIAL_NAME
 from hessian_explorer.presets import PRESETS
 
@@ -41,10 +42,6 @@ def test_every_preset_renders(at, key):
     assert_clean(at)
     assert chart_keys(at) == ["curv_rose", "curv_profile"]
     assert {label: metric(at, label) for label in shown} == shown  # the summary stays above both tabs
-
-
-def chart_keys(app: AppTest) -> list[str]:
-    return [el.proto.id.rsplit("-", 1)[-1] for el in app.get("plotly_chart")]
 
 
 def test_the_derivation_runs_only_when_opened_and_shows_the_numbers_at_x0(at):
@@ -122,8 +119,8 @@ def test_the_rose_is_a_dial_in_two_variables_only(at):
     rose = _rose(at)
     assert "click to turn" in rose["layout"]["title"]["text"]
     assert rose["layout"]["clickmode"] == "event+select" and rose["data"][-1]["name"] == DIAL_NAME
-    (chart,) = [el for el in at.get("plotly_chart") if el.proto.id.endswith("curv_rose")]
-    assert chart.proto.selection_mode  # clicks come back to the page
+    (chart,) = [el for el in charts_on(at) if el.proto.id.endswith("curv_rose")]
+    assert chart.type == "plotly_chart" and chart.proto.selection_mode  # polar: st.plotly_chart, clicks come back
     type_function(at, "x^2 + y^2 z", check=True)  # three variables: v has its own boxes instead
     rose = _rose(at)
     assert "click" not in rose["layout"]["title"]["text"] and all(t.get("name") != DIAL_NAME for t in rose["data"])
@@ -131,7 +128,7 @@ def test_the_rose_is_a_dial_in_two_variables_only(at):
 
 def test_typed_one_variable_function(at):
     type_function(at, "x^3", check=True)
-    assert len(at.get("plotly_chart")) == 1  # the slice only
+    assert chart_keys(at) == ["curv_slice"]  # the slice only
     assert any("one variable" in i.value for i in at.info)
     assert metric(at, "curvature v̂ᵀHv̂") == "3"  # f'' = 6x at x = 0.5
     assert metric(at, "naive (∇f·v̂)²") == "0.5625"  # (3x²)² at x = 0.5

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_support import array, chart, metric, open_app, open_tab
+from apptest_support import array, chart, charts_on, metric, open_app, open_tab
 from hessian_explorer.classification import fit_softmax
 from hessian_explorer.datasets import CLASSIFICATION_SETS, load_classification
 from hessian_explorer.models import SoftmaxRegression
@@ -54,7 +54,7 @@ def per_dataset(request) -> AppTest:
 @pytest.mark.parametrize("tab", TABS)
 def test_every_tab_renders_for_small_and_big_models(per_dataset, tab):
     open_tab(per_dataset, "lg_tab", tab)
-    assert not per_dataset.exception and not per_dataset.error and per_dataset.get("plotly_chart")
+    assert not per_dataset.exception and not per_dataset.error and charts_on(per_dataset)
 
 
 def test_heatmap_is_the_sum_of_kronecker_terms(at):

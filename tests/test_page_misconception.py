@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_support import array, assert_clean, chart_specs, open_app, open_tab
+from apptest_support import array, assert_clean, chart_keys, chart_specs, charts_on, open_app, open_tab
 from hessian_explorer import parse_function
 from hessian_explorer.figures.misconception import newton_sentence
 from hessian_explorer.misconception import COUNTEREXAMPLES, newton_runs
@@ -74,12 +74,12 @@ def test_every_preset_renders_with_the_cores_matrices(shared, key):
     np.testing.assert_allclose(h, f.hessian(preset.point), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(o, f.gradient_outer(preset.point), rtol=1e-12, atol=1e-12)
     assert axis["cmid"] == 0 and axis["cmin"] == -axis["cmax"]
-    assert len(at.get("plotly_chart")) == 2  # pair and difference; the first tab shows the entries
+    assert chart_keys(at) == ["mis_pair", "mis_diff"]  # the first tab shows the entries
     assert [el for el in at.latex if r"\begin{array}" in el.value]
     for tab, key in ((CURVATURE, "mis_rose"), (NEWTON, "mis_newton")):
         open_tab(at, "mis_tab", tab)
         assert_clean(at)
-        assert [el.proto.id.split("-")[-1] for el in at.get("plotly_chart")] == ["mis_pair", "mis_diff", key]
+        assert chart_keys(at) == ["mis_pair", "mis_diff", key]
     assert sum("**Newton with" in m.value for m in at.markdown) == 2
     open_tab(at, "mis_tab", ENTRIES)
 
@@ -88,7 +88,7 @@ def test_only_the_open_tab_runs(at):
     """A first visit draws the two heatmaps and the entries; the curvature and Newton tabs run
     (and draw their charts) only when opened, and each keeps its controls."""
     assert at.session_state["mis_tab"] == ENTRIES
-    assert len(at.get("plotly_chart")) == 2 and "damping" not in [el.key for el in at.slider]
+    assert len(charts_on(at)) == 2 and "damping" not in [el.key for el in at.slider]
     assert not [m for m in at.markdown if m.value.startswith("**Newton with")]
     open_tab(at, "mis_tab", NEWTON)
     assert not [el for el in at.latex if r"\begin{array}" in el.value]
@@ -195,7 +195,7 @@ def test_typed_three_and_one_variable_functions(at):
     for tab in (CURVATURE, NEWTON):
         open_tab(at, "mis_tab", tab)
         assert_clean(at)
-        assert len(at.get("plotly_chart")) == 2
+        assert len(charts_on(at)) == 2
         assert any("two or more variables" in i.value for i in at.info)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_support import array, assert_no_exception, chart, open_app, open_tab, path_pieces
+from apptest_support import array, assert_no_exception, chart, charts_on, open_app, open_tab, path_pieces
 
 PAGE = "pages/7_outer_products.py"
 TABS = ["① EF as a preconditioner", "② Fisher identity", "③ EF and Gauss–Newton"]
@@ -53,7 +53,7 @@ def test_each_tab_draws_its_charts_and_only_those(opened, tab):
     assert not at.error
     assert [at.title[0].value] == ["Outer products done right"]
     assert len(at.tabs) == 3
-    assert len(at.get("plotly_chart")) == len(CHARTS[tab])
+    assert len(charts_on(at)) == len(CHARTS[tab])
     for key in CHARTS[tab]:
         assert chart(at, key)["data"], key
     assert len(at.caption) >= len(CHARTS[tab]) + 1  # one sentence per chart, plus the conventions line
@@ -148,7 +148,7 @@ def test_corner_settings_still_render_and_redraw_the_data(default):
             at.sidebar.slider(key=key).set_value(value)
         at.run()
         assert not at.exception and not at.error
-        assert len(at.get("plotly_chart")) == len(CHARTS[tab])
+        assert len(charts_on(at)) == len(CHARTS[tab])
         if tab == TABS[0]:
             assert "N = 50" in chart(at, "op_data")["data"][0]["name"]
             assert not np.allclose(_first_y(at, "op_data"), _first_y(default, "op_data")[:5])

@@ -7,12 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import re
+
 import pytest
 import streamlit as st
 
 import hessian_explorer
 from apptest_support import open_app
-from hessian_explorer.ui import layout, page_table
+from hessian_explorer.ui import charts, layout, page_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,13 +54,16 @@ def test_the_package_still_exports_its_public_names():
         hessian_explorer.not_a_name  # noqa: B018
 
 
-def test_the_chart_chunk_of_the_installed_streamlit_is_found():
-    chunk = layout._chart_chunk()
-    assert chunk is not None, "Streamlit's plotly chunk was not found: the preload would do nothing"
+@pytest.mark.parametrize("kind", ["BidiComponent", "PlotlyChart"])
+def test_the_chart_chunks_of_the_installed_streamlit_are_found(kind):
+    """The component's chunk (charts drawn by the cartesian bundle) and st.plotly_chart's (the rest)."""
+    chunk = layout._chunk(kind)
+    assert chunk is not None, f"Streamlit's {kind} chunk was not found: the preload would not load it"
     assert (Path(st.__file__).parent / "static" / "static" / "js" / chunk).is_file()
 
 
-def test_the_preload_asks_for_the_chart_chunk_and_the_modules_it_needs_that_the_page_has_not_loaded():
+@pytest.mark.parametrize("kind", ["BidiComponent", "PlotlyChart"])
+def test_the_preload_asks_for_the_chart_chunk_and_the_modules_it_needs_that_the_page_has_not_loaded(kind):
     """The chunk's own imports are requested with it (one after the other they waited for a busy
     server); modules the page's entry script already loaded are left out. Checked here against
     Streamlit's files read another way: ``html.parser`` for ``index.html``, ``import`` statements
@@ -87,8 +92,8 @@ def test_the_preload_asks_for_the_chart_chunk_and_the_modules_it_needs_that_the_
     def imports(name):
         return set(re.findall(r'import[^;"]*?"\./([^"]+\.js)"', (folder / "static" / "js" / name).read_text()))
 
-    modules = layout._chart_modules()
-    chunk = layout._chart_chunk()
+    modules = layout._chunk_modules(kind)
+    chunk = layout._chunk(kind)
     assert modules[-1] == chunk and len(set(modules)) == len(modules)
     for name in modules:
         assert (folder / "static" / "js" / name).is_file()
@@ -98,12 +103,28 @@ def test_the_preload_asks_for_the_chart_chunk_and_the_modules_it_needs_that_the_
 
 
 def test_a_sessions_first_run_asks_the_browser_for_the_chart_library_once():
+    """With the app's static files served (.streamlit/config.toml), the cartesian bundle and the
+    chart component's chunk; the bundle's URL is the file in static/ that the server serves."""
+    assert charts.static_serving()
     at = open_app()
     bodies = [h.proto.body for h in at.get("html")]
-    assert len(bodies) == 1 and "import(" in bodies[0]
-    assert all(f'"{name}"' in bodies[0] for name in layout._chart_modules())
+    assert len(bodies) == 1 and "import(" in bodies[0] and layout.LOADER_JS in bodies[0]
+    assert all(f'"{name}"' in bodies[0] for name in layout._chunk_modules("BidiComponent"))
+    assert not [name for name in layout._chunk_modules("PlotlyChart") if f'"{name}"' in bodies[0]]
+    (url,) = re.findall(r'"(app/static/[^"]+)"', bodies[0])
+    assert (ROOT / url.removeprefix("app/")).is_file()
     at.run()
     assert not [h for h in at.get("html") if "import(" in h.proto.body]
+
+
+def test_without_static_files_the_preload_and_the_charts_fall_back_to_streamlits_plotly(monkeypatch):
+    """Where the server does not serve static/ (the option off), every chart is an st.plotly_chart
+    and the preload asks for Streamlit's plotly chunk instead of the bundle."""
+    body = layout._preload_html(False)
+    assert all(f'"{name}"' in body for name in layout._chunk_modules("PlotlyChart")) and "app/static" not in body
+    monkeypatch.setattr(charts, "static_serving", lambda: False)
+    at = open_app()
+    assert not at.exception and at.get("plotly_chart") and not at.get("bidi_component")
 
 
 def test_the_sandbox_worker_is_started_by_the_first_run_and_the_heap_frozen_after_it():
@@ -131,7 +152,7 @@ at = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=60)
 at.switch_page({page!r})
 at.run()
 assert not at.exception, [e.value for e in at.exception]
-assert at.get("plotly_chart"), "the page drew no chart"
+assert at.get("plotly_chart") or at.get("bidi_component"), "the page drew no chart"
 print("sympy" in sys.modules)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

@@ -22,6 +22,7 @@ from hessian_explorer.errors import ExpressionError
 from hessian_explorer.plane import MAX_DENSITY, MIN_DENSITY, Plane
 from hessian_explorer.presets import PRESETS, Preset, get_preset
 from hessian_explorer.ui.cache import load_function
+from hessian_explorer.ui.charts import clicked_point
 from hessian_explorer.ui.layout import ensure_entrypoint, presentation_toggle
 from hessian_explorer.ui.session import KEPT, keep_state
 from hessian_explorer.viewstate import ViewState, default_view, view_for_preset, view_for_text
@@ -177,24 +178,21 @@ def _on_snap(text: str, variables: tuple[str, ...], plane: Plane, xy: tuple[floa
 
 
 def on_chart_click(chart_key: str, ix: int, iy: int) -> None:
-    """Callback for ``st.plotly_chart(on_select=...)``: move x₀ to the clicked grid point."""
-    event = st.session_state.get(chart_key)
-    points = (event or {}).get("selection", {}).get("points", []) if event else []
-    for p in points:
-        if "x" in p and "y" in p:
-            _set_point({ix: p["x"], iy: p["y"]})
-            return
+    """Callback for ``charts.chart(on_click=...)`` on a map: move x₀ to the clicked grid point."""
+    p = clicked_point(chart_key)
+    if p is not None and _finite(p.get("x")) and _finite(p.get("y")):
+        _set_point({ix: p["x"], iy: p["y"]})
 
 
 def on_dial_click(chart_key: str) -> None:
-    """Callback for the curvature rose's ``on_select``: point v̂ at the clicked angle (2-D only)."""
-    event = st.session_state.get(chart_key)
-    points = (event or {}).get("selection", {}).get("points", []) if event else []
-    for p in points:
-        theta = p.get("theta")
-        if isinstance(theta, (int, float)) and math.isfinite(theta):
-            st.session_state["angle"] = float(round(theta) % 360.0)
-            return
+    """Callback for the curvature rose's ``on_click``: point v̂ at the clicked angle (2-D only)."""
+    p = clicked_point(chart_key)
+    if p is not None and _finite(p.get("theta")):
+        st.session_state["angle"] = float(round(p["theta"]) % 360.0)
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _set_direction(v: np.ndarray, ix: int, iy: int) -> None:

@@ -47,16 +47,19 @@ h1 { font-size: 2.8rem !important; } h2 { font-size: 2.2rem !important; } h3 { f
 """
 
 
-# The frontend loads plotly.js (about 1 s of parsing and start-up on a slow laptop) only when the
-# first chart arrives, after the script has done its imports and sums. Importing the same chunk
-# at the start of a session overlaps that second with the server's work; the module is then
-# already there when the charts come. The chunk's name is hashed per Streamlit release, so it is
-# read from Streamlit's own static folder, and so are the few small modules it imports that the
-# page has not loaded yet: requested together with the chunk, they are there when it has been
-# parsed (one after the other, each waited 0.1-0.25 s for a server busy with the first run, and
-# plotly.js could not start before the last had come). The script holds nothing else (no user
-# text). The element is hidden, so it takes no room and nothing moves when the next run drops it.
-_CHART_CHUNK = re.compile(r"PlotlyChart\.[A-Za-z0-9_-]+\.js")
+# The browser loads a chart library (plotly.js: about 1 s of parsing and start-up on a slow
+# laptop) only when the first chart arrives, after the script has done its imports and sums.
+# Starting it with the session's first run overlaps that second with the server's work. The charts
+# are drawn by plotly.js's cartesian bundle through a small component (``charts``): the preload
+# starts loading the bundle (``plotly_loader.js``, which the charts then wait on) and imports the
+# frontend's component chunk. Where the app's static files are not served, charts fall back to
+# ``st.plotly_chart``, and the preload imports Streamlit's plotly chunk instead. A chunk's name is
+# hashed per Streamlit release, so it is read from Streamlit's own static folder, and so are the
+# few small modules it imports that the page has not loaded yet: requested together with the
+# chunk, they are there when it has been parsed (one after the other, each waited 0.1-0.25 s for a
+# server busy with the first run). The script holds nothing else (no user text). The element is
+# hidden, so it takes no room and nothing moves when the next run drops it.
+LOADER_JS = (Path(__file__).parent / "plotly_loader.js").read_text(encoding="utf-8")
 _MODULE = r"[A-Za-z0-9_.-]+\.js"  # a frontend module's file name
 _PAGE_MODULES = re.compile(  # what index.html loads: the entry script and the modules it preloads
     rf'<(?:link rel="modulepreload"|script type="module")[^>]*?\s(?:href|src)="\./static/js/({_MODULE})"')
@@ -65,11 +68,18 @@ _IMPORTED = re.compile(rf'"\./({_MODULE})"')
 _PRELOAD = """<span id="hx-preload"></span>
 <style>[data-testid="stElementContainer"]:has(#hx-preload) {{ display: none; }}</style>
 <script>
+{loader}
 (() => {{
   const entry = document.querySelector('script[type="module"][src*="/static/js/index."]');
   if (entry) for (const name of {modules}) import(new URL(name, entry.src).href).catch(() => {{}});
 }})();
 </script>"""
+
+
+def static_serving() -> bool:
+    """Whether the server serves the app's ``static/`` folder (where the cartesian bundle is) at
+    ``app/static/`` (``server.enableStaticServing``, set in ``.streamlit/config.toml``)."""
+    return bool(st.get_option("server.enableStaticServing"))
 
 
 def _static_folder() -> Path:
@@ -85,18 +95,19 @@ def _imports(name: str) -> list[str]:
 
 
 @functools.cache
-def _chart_chunk() -> str | None:
-    """File name of the frontend's plotly chunk in the installed Streamlit, if there is exactly one."""
-    folder = _static_folder() / "static" / "js"
-    names = [p.name for p in folder.glob("PlotlyChart.*.js") if _CHART_CHUNK.fullmatch(p.name)]
+def _chunk(kind: str) -> str | None:
+    """File name of the frontend's chunk ``kind`` in the installed Streamlit, if there is exactly
+    one: ``"PlotlyChart"`` (st.plotly_chart's) or ``"BidiComponent"`` (the chart component's)."""
+    pattern = re.compile(rf"{kind}\.[A-Za-z0-9_-]+\.js")
+    names = [p.name for p in (_static_folder() / "static" / "js").glob(f"{kind}.*.js") if pattern.fullmatch(p.name)]
     return names[0] if len(names) == 1 else None
 
 
 @functools.cache
-def _chart_modules() -> tuple[str, ...]:
-    """The chart chunk, last, after the modules it needs that the page has not loaded yet (those
+def _chunk_modules(kind: str) -> tuple[str, ...]:
+    """The chunk, last, after the modules it needs that the page has not loaded yet (those
     ``index.html`` does not name); just the chunk if Streamlit's files cannot be read."""
-    if (chunk := _chart_chunk()) is None:
+    if (chunk := _chunk(kind)) is None:
         return ()
     try:
         loaded = {chunk, *_PAGE_MODULES.findall((_static_folder() / "index.html").read_text(encoding="utf-8"))}
@@ -112,15 +123,19 @@ def _chart_modules() -> tuple[str, ...]:
 
 
 @functools.cache
-def _preload_html() -> str | None:
-    """The preload element, or ``None`` where it cannot work: a Streamlit whose ``st.html`` cannot
-    run scripts (``unsafe_allow_javascript`` came in 2025), or whose chunk is not found."""
+def _preload_html(bundle: bool) -> str | None:
+    """The preload element: the cartesian bundle and the component's chunk if ``bundle`` (the
+    server serves the app's static files), else Streamlit's plotly chunk. ``None`` where it cannot
+    work: a Streamlit whose ``st.html`` cannot run scripts (``unsafe_allow_javascript`` came in
+    2025), or, without the bundle, whose plotly chunk is not found."""
     try:
         runs_scripts = "unsafe_allow_javascript" in inspect.signature(st.html).parameters
     except (TypeError, ValueError):
         runs_scripts = False
-    modules = _chart_modules()
-    return _PRELOAD.format(modules=json.dumps(list(modules))) if runs_scripts and modules else None
+    modules = _chunk_modules("BidiComponent" if bundle else "PlotlyChart")
+    if not runs_scripts or not (bundle or modules):
+        return None
+    return _PRELOAD.format(loader=LOADER_JS if bundle else "", modules=json.dumps(list(modules)))
 
 
 def preload_charts() -> None:
@@ -128,7 +143,7 @@ def preload_charts() -> None:
 
     Only a speed-up: where :func:`_preload_html` is ``None``, nothing is sent.
     """
-    if st.session_state.get("_charts_preloaded") or (body := _preload_html()) is None:
+    if st.session_state.get("_charts_preloaded") or (body := _preload_html(static_serving())) is None:
         return
     st.session_state["_charts_preloaded"] = True
     st.html(body, unsafe_allow_javascript=True)

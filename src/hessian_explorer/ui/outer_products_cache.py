@@ -3,7 +3,7 @@
 Numbers (``st.cache_data``) and the finished figures (``st.cache_resource``): building a plotly
 figure with hundreds of arrows costs more than the numbers behind it, and the open tab is drawn
 on every rerun, so warm reruns reuse both.  Cached figures are shared and must not be mutated
-(``st.plotly_chart`` only reads them).
+(``charts.chart`` only reads them).
 """
 
 from __future__ import annotations
