@@ -50,7 +50,7 @@ def chart(fig: go.Figure, *, key: str, on_click: Callable[[], None] | None = Non
     it reads the point with :func:`clicked_point` and this ``key``."""
     if not uses_bundle(fig):
         select = {"selection_mode": "points", "on_select": on_click} if on_click else {}
-        (where or st).plotly_chart(fig, key=key, theme=None, **select)
+        (st if where is None else where).plotly_chart(fig, key=key, theme=None, **select)
         return
     with where if where is not None else contextlib.nullcontext():
         _component(key=key, data={"figure": pio.to_json(fig, validate=False), "clickable": on_click is not None},
