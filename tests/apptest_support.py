@@ -50,15 +50,17 @@ def tables(at: AppTest) -> list[list[list[str]]]:
 CHART_TYPES = ("plotly_chart", "bidi_component")  # st.plotly_chart; charts.chart's component
 
 
+def walk(node):
+    """``node`` and every element under it, in page order."""
+    yield node
+    children = getattr(node, "children", None)
+    for child in children.values() if isinstance(children, dict) else ():
+        yield from walk(child)
+
+
 def charts_on(at: AppTest) -> list:
     """Every chart element on the page, in page order, however it is drawn."""
-    def walk(node):
-        if getattr(node, "type", None) in CHART_TYPES:
-            yield node
-        children = getattr(node, "children", None)
-        for child in children.values() if isinstance(children, dict) else ():
-            yield from walk(child)
-    return list(walk(at._tree))
+    return [node for node in walk(at._tree) if getattr(node, "type", None) in CHART_TYPES]
 
 
 def chart_keys(at: AppTest) -> list[str]:

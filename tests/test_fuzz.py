@@ -38,6 +38,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
+from apptest_support import walk
 from hessian_explorer.parsing import FUNCTIONS, ExpressionError, parse_expression
 from hessian_explorer.ui import charts, layout, page_table
 
@@ -264,18 +265,10 @@ def test_the_traps_catch_execution():
 
 # -- the app -------------------------------------------------------------------------------------
 
-def _walk(node):
-    yield node
-    children = getattr(node, "children", None)
-    if isinstance(children, dict):
-        for child in children.values():
-            yield from _walk(child)
-
-
 def _raw_html_bodies(at: AppTest) -> list[str]:
     """Bodies of every element that renders raw HTML: st.html, and markdown with allow_html."""
     bodies = []
-    for node in _walk(at._tree):
+    for node in walk(at._tree):
         proto = getattr(node, "proto", None)
         if proto is None:
             continue
@@ -288,7 +281,7 @@ def _raw_html_bodies(at: AppTest) -> list[str]:
 
 def _texts(at: AppTest) -> list[str]:
     texts = []
-    for node in _walk(at._tree):
+    for node in walk(at._tree):
         value = getattr(node, "value", None) if getattr(node, "type", None) not in ("plotly_chart", "bidi_component",
                                                                                   "arrow_data_frame") else None
         if isinstance(value, str):
@@ -305,7 +298,7 @@ def assert_safe(at: AppTest, fuzzed: list[str]) -> None:
     for text in _texts(at):
         assert "Traceback (most recent call last)" not in text, text[:500]
     assert not MARKER.exists(), "a payload ran"
-    for node in _walk(at._tree):
+    for node in walk(at._tree):
         if getattr(node, "type", None) == "bidi_component":  # a chart: our fixed code, the figure as data
             assert (node.proto.js_content, node.proto.html_content) == (charts.COMPONENT_JS, "")
     for body in _raw_html_bodies(at):

@@ -63,8 +63,7 @@ def clicked_point(key: str) -> dict | None:
     state = st.session_state.get(key)
     if not state:
         return None
-    click = state.get("click") if hasattr(state, "get") else None
-    if isinstance(click, dict):
+    if isinstance(click := state.get("click"), dict):  # the component's; st.plotly_chart's has a selection
         return click
     points = (state.get("selection") or {}).get("points") or []
     return points[0] if points else None
